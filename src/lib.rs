@@ -1,0 +1,200 @@
+//! # xc-livepatch
+//!
+//! A drop-in, memory-safe replacement for the livepatch *list* part of Xen's
+//! libxenctrl: `xc_livepatch_list_get_sizes()` and `xc_livepatch_list()`
+//! with the exact Xen 4.14+ C signatures, talking to the hypervisor itself
+//! through Linux `/dev/xen/privcmd`.
+//!
+//! From Rust, use [`list`]:
+//!
+//! ```no_run
+//! for p in xc_livepatch::list()? {
+//!     println!("{} {:?} rc={}", p.name(), p.state, p.rc);
+//!     for (k, v) in p.metadata() {
+//!         println!("  {k} = {v}");
+//!     }
+//! }
+//! # Ok::<(), xc_livepatch::Error>(())
+//! ```
+//!
+//! Layers, one job each: [`abi`] (Xen's types), [`privcmd`] (the device),
+//! [`hypercall_buffer`] (hypercall-safe memory), [`sysctl`] (the LIST
+//! hypercall and interface-version probe), [`list`] (the algorithm), [`error`]
+//! (errors and errno), [`ffi`] (the C functions) and, with feature `sim`,
+//! [`sim`] (a model of the hypervisor).
+
+#![warn(missing_docs)]
+
+pub mod abi;
+pub mod error;
+pub mod ffi;
+pub mod hypercall_buffer;
+pub mod list;
+pub mod privcmd;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod sysctl;
+pub mod xen;
+
+pub use error::{Error, Result};
+pub use sysctl::Hypervisor;
+pub use xen::Xen;
+
+use abi::{xen_livepatch_status, LIVEPATCH_STATE_APPLIED, LIVEPATCH_STATE_CHECKED};
+use list::{Out, Output};
+use std::borrow::Cow;
+
+/// A payload's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Loaded and checked (1).
+    Checked,
+    /// Applied (2).
+    Applied,
+    /// Any other value the hypervisor reported.
+    Unknown(u32),
+}
+
+impl State {
+    /// From `LIVEPATCH_STATE_*`.
+    pub fn from_raw(v: u32) -> State {
+        match v {
+            LIVEPATCH_STATE_CHECKED => State::Checked,
+            LIVEPATCH_STATE_APPLIED => State::Applied,
+            v => State::Unknown(v),
+        }
+    }
+
+    /// The raw value.
+    pub fn raw(self) -> u32 {
+        match self {
+            State::Checked => LIVEPATCH_STATE_CHECKED,
+            State::Applied => LIVEPATCH_STATE_APPLIED,
+            State::Unknown(v) => v,
+        }
+    }
+
+    /// The word `xen-livepatch list` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Checked => "CHECKED",
+            State::Applied => "APPLIED",
+            State::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// One loaded live patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    name: Vec<u8>,
+    /// Its state.
+    pub state: State,
+    /// The result of its last action: 0, or a negative errno (-EAGAIN while
+    /// an action is in progress).
+    pub rc: i32,
+    metadata: Vec<u8>,
+}
+
+impl Payload {
+    /// The name (without its NUL), lossily decoded as UTF-8.
+    pub fn name(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.name)
+    }
+
+    /// The name's exact bytes (without its NUL).
+    pub fn name_bytes(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// The raw metadata: the payload's `.modinfo`, NUL-separated strings.
+    pub fn metadata_raw(&self) -> &[u8] {
+        &self.metadata
+    }
+
+    /// The metadata as ordered `key=value` pairs. A string without `=` gives
+    /// an empty value; empty strings are skipped.
+    pub fn metadata(&self) -> Vec<(String, String)> {
+        self.metadata
+            .split(|&b| b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let s = String::from_utf8_lossy(s);
+                match s.split_once('=') {
+                    Some((k, v)) => (k.to_string(), v.to_string()),
+                    None => (s.into_owned(), String::new()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Lists the live patches of the hypervisor this process runs on.
+pub fn list() -> Result<Vec<Payload>> {
+    list_from(&Xen)
+}
+
+/// The sysctl interface version of the hypervisor this process runs on
+/// (probed once, then cached): 0x15 for Xen 4.17-4.20, 0x16 for 4.21+.
+pub fn interface_version() -> Result<u32> {
+    interface_version_of(&Xen)
+}
+
+/// [`interface_version`] for any hypervisor.
+pub fn interface_version_of<H: Hypervisor>(hv: &H) -> Result<u32> {
+    let mut buf = hv.alloc(sysctl::SYSCTL_SIZE)?;
+    sysctl::interface_version(hv, &mut buf)
+}
+
+/// Lists the live patches of `hv`: probes the sizes, lists, and tries again
+/// (a few times, then [`Error::ListUnstable`]) if the list grew in between.
+/// The result is always one consistent snapshot.
+pub fn list_from<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>> {
+    let mut last = Error::ListUnstable;
+    for _ in 0..=list::MAX_RESTARTS {
+        let sizes = list::get_sizes(hv)?;
+        if sizes.nr == 0 {
+            return Ok(Vec::new());
+        }
+        let n = sizes.nr as usize;
+        let mut info = vec![xen_livepatch_status::default(); n];
+        let mut names = vec![0u8; sizes.name_total_size as usize];
+        let mut lens = vec![0u32; n];
+        let mut meta = vec![0u8; sizes.metadata_total_size as usize];
+        let mut mlens = vec![0u32; n];
+        let mut out = Output {
+            info: Out::from_slice(&mut info),
+            name: Out::from_slice(&mut names),
+            len: Out::from_slice(&mut lens),
+            metadata: Out::from_slice(&mut meta),
+            metadata_len: Out::from_slice(&mut mlens),
+        };
+        let r = match list::list(hv, 0, &mut out) {
+            Ok(r) => r,
+            // The list grew past the probed sizes: probe again.
+            Err(e @ (Error::Overflow(_) | Error::Hypervisor { errno: libc::ENOBUFS })) => {
+                last = e;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if r.left > 0 {
+            continue;
+        }
+        let mut payloads = Vec::with_capacity(r.done as usize);
+        let (mut no, mut mo) = (0usize, 0usize);
+        for i in 0..r.done as usize {
+            let (l, ml) = (lens[i] as usize, mlens[i] as usize);
+            payloads.push(Payload {
+                name: names[no..no + l - 1].to_vec(),
+                state: State::from_raw(info[i].state),
+                rc: info[i].rc,
+                metadata: meta[mo..mo + ml].to_vec(),
+            });
+            no += l;
+            mo += ml;
+        }
+        return Ok(payloads);
+    }
+    Err(last)
+}

@@ -1,0 +1,301 @@
+//! The listing algorithm, generic over [`Hypervisor`].
+//!
+//! One hypercall buffer per call holds the `xen_sysctl` and all five arrays;
+//! batches of at most 1024 entries are listed into it at increasing offsets;
+//! every reply is checked against what was asked and against the capacities
+//! before it is accepted; the caller's memory is written once, at the end,
+//! and only on success. A change of the list's `version` restarts from
+//! scratch (at most four times, then EBUSY).
+
+use crate::abi::{xen_livepatch_status, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE};
+use crate::error::{Error, Result};
+use crate::sysctl::{self, Buffer, Hypervisor, ListArgs, SYSCTL_SIZE};
+use core::marker::PhantomData;
+
+/// Version changes tolerated in one call; the next one fails with EBUSY
+/// (libxenctrl allows the same number).
+pub const MAX_RESTARTS: u32 = 4;
+
+/// What a size probe reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    /// Number of payloads.
+    pub nr: u32,
+    /// Bytes of all names, each with its NUL.
+    pub name_total_size: u32,
+    /// Bytes of all metadata.
+    pub metadata_total_size: u32,
+    /// The list's generation counter at the time of the probe.
+    pub version: u32,
+}
+
+/// What a listing reports besides the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listing {
+    /// Entries written, from index 0.
+    pub done: u32,
+    /// Entries the hypervisor had after the last one listed.
+    pub left: u32,
+    /// Name bytes written.
+    pub name_bytes: u32,
+    /// Metadata bytes written.
+    pub metadata_bytes: u32,
+    /// The list's generation counter the whole listing was read at.
+    pub version: u32,
+}
+
+/// A destination array: a pointer and a capacity in elements. Written only
+/// through raw copies, so it may be uninitialised caller memory.
+#[derive(Debug)]
+pub struct Out<'a, T> {
+    ptr: *mut T,
+    cap: usize,
+    _borrow: PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T: Copy> Out<'a, T> {
+    /// Wraps a Rust slice.
+    pub fn from_slice(s: &'a mut [T]) -> Self {
+        Out { ptr: s.as_mut_ptr(), cap: s.len(), _borrow: PhantomData }
+    }
+
+    /// Wraps caller memory.
+    ///
+    /// # Safety
+    /// `ptr` must be valid for writes of `cap` elements of `T`, suitably
+    /// aligned, for the lifetime `'a`. Its contents may be uninitialised.
+    pub unsafe fn from_raw(ptr: *mut T, cap: usize) -> Self {
+        Out { ptr, cap, _borrow: PhantomData }
+    }
+
+    /// Capacity in elements.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Copies `src` to the start. The caller has checked `src.len() <= cap`.
+    fn put(&mut self, src: &[T]) {
+        assert!(src.len() <= self.cap, "copy-out beyond the caller's capacity");
+        if src.is_empty() {
+            return;
+        }
+        // SAFETY: `ptr` is valid for `cap >= src.len()` writes (constructor
+        // contract); `ptr::copy` tolerates overlap with anything.
+        unsafe { core::ptr::copy(src.as_ptr(), self.ptr, src.len()) };
+    }
+}
+
+/// The caller's five arrays, as `xc_livepatch_list` takes them.
+#[derive(Debug)]
+pub struct Output<'a> {
+    /// `max` status entries.
+    pub info: Out<'a, xen_livepatch_status>,
+    /// `name_total_size` bytes.
+    pub name: Out<'a, u8>,
+    /// `max` name lengths.
+    pub len: Out<'a, u32>,
+    /// `metadata_total_size` bytes.
+    pub metadata: Out<'a, u8>,
+    /// `max` metadata lengths.
+    pub metadata_len: Out<'a, u32>,
+}
+
+/// Probes the payload count and the byte totals (LIST with `nr = 0`).
+pub fn get_sizes<H: Hypervisor>(hv: &H) -> Result<Sizes> {
+    let mut buf = hv.alloc(SYSCTL_SIZE)?;
+    let r = sysctl::probe_sizes(hv, &mut buf)?;
+    Ok(Sizes {
+        nr: r.left,
+        name_total_size: r.name_total_size,
+        metadata_total_size: r.metadata_total_size,
+        version: r.version,
+    })
+}
+
+/// Offsets of the regions inside the call's buffer. The name and metadata
+/// regions come last so that a hypervisor overrunning them (Xen before 4.21
+/// trusts the sizes) can only reach the guard page after the buffer.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    status: usize,
+    len: usize,
+    metadata_len: usize,
+    name: usize,
+    metadata: usize,
+    total: usize,
+}
+
+impl Layout {
+    fn new(entries: usize, name_cap: usize, meta_cap: usize) -> Option<Layout> {
+        let status = SYSCTL_SIZE.next_multiple_of(8);
+        let len = status.checked_add(entries.checked_mul(8)?)?;
+        let metadata_len = len.checked_add(entries.checked_mul(4)?)?;
+        let name = metadata_len.checked_add(entries.checked_mul(4)?)?;
+        let metadata = name.checked_add(name_cap)?;
+        let total = metadata.checked_add(meta_cap)?;
+        Some(Layout { status, len, metadata_len, name, metadata, total })
+    }
+}
+
+fn u32_at(bytes: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes([bytes[off], bytes[off + 1], bytes[off + 2], bytes[off + 3]])
+}
+
+/// Checks one batch's entries `[from, from + count)` as laid out in the
+/// buffer and returns the (name, metadata) bytes they claim.
+fn check_batch(
+    bytes: &[u8],
+    lay: &Layout,
+    from: usize,
+    count: usize,
+    name_used: usize,
+    name_total: usize,
+    meta_total: usize,
+) -> Result<()> {
+    let mut names = 0usize;
+    let mut metas = 0usize;
+    for i in from..from + count {
+        let l = u32_at(bytes, lay.len + 4 * i) as usize;
+        if l == 0 || l > XEN_LIVEPATCH_NAME_SIZE as usize {
+            return Err(Error::Overflow("a name length outside 1..=128"));
+        }
+        names += l;
+        if names > name_total {
+            return Err(Error::Overflow("name lengths exceed the name bytes reported"));
+        }
+        // Each name ends with its NUL, inside the bytes reported.
+        if bytes[lay.name + name_used + names - 1] != 0 {
+            return Err(Error::Overflow("a name without its NUL terminator"));
+        }
+        metas += u32_at(bytes, lay.metadata_len + 4 * i) as usize;
+        if metas > meta_total {
+            return Err(Error::Overflow("metadata lengths exceed the metadata bytes reported"));
+        }
+    }
+    if names != name_total || metas != meta_total {
+        return Err(Error::Overflow("lengths do not add up to the bytes reported"));
+    }
+    Ok(())
+}
+
+/// Lists up to `out.info.capacity()` payloads starting at index `start`.
+///
+/// On success the first `done` entries of `info`, `len` and `metadata_len`
+/// and the first `name_bytes` / `metadata_bytes` bytes of `name` /
+/// `metadata` are written, and nothing else. On failure nothing is written.
+pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<Listing> {
+    let max = out.info.capacity().min(out.len.capacity()).min(out.metadata_len.capacity());
+    let max = u32::try_from(max).unwrap_or(u32::MAX);
+    if max == 0 {
+        return Err(Error::InvalidArgument("max is 0"));
+    }
+    let name_cap = u32::try_from(out.name.capacity()).unwrap_or(u32::MAX);
+    let meta_cap = u32::try_from(out.metadata.capacity()).unwrap_or(u32::MAX);
+    if name_cap == 0 {
+        return Err(Error::NoNameBuffer);
+    }
+    // Every entry takes at least one name byte, so no more than `name_cap`
+    // entries can ever be returned.
+    let entries = max.min(name_cap);
+    let lay = Layout::new(entries as usize, name_cap as usize, meta_cap as usize)
+        .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
+    let mut buf = hv.alloc(lay.total)?;
+    let base = buf.as_mut_ptr() as u64;
+
+    let mut restarts = 0;
+    'restart: loop {
+        let mut batch = entries.min(LIVEPATCH_LIST_MAX_NR);
+        let mut done = 0u32;
+        let mut left;
+        let mut name_used = 0u32;
+        let mut meta_used = 0u32;
+        let mut version = None;
+        loop {
+            let nr = (entries - done).min(batch);
+            let args = ListArgs {
+                idx: start.checked_add(done).ok_or(Error::Overflow("start + done exceeds u32"))?,
+                nr,
+                name_capacity: name_cap - name_used,
+                metadata_capacity: meta_cap - meta_used,
+                status: base + (lay.status + 8 * done as usize) as u64,
+                name: base + (lay.name + name_used as usize) as u64,
+                len: base + (lay.len + 4 * done as usize) as u64,
+                metadata: base + (lay.metadata + meta_used as usize) as u64,
+                metadata_len: base + (lay.metadata_len + 4 * done as usize) as u64,
+            };
+            let r = match sysctl::list(hv, &mut buf, &args) {
+                Err(Error::Hypervisor { errno: libc::E2BIG }) if batch > 1 => {
+                    batch /= 2;
+                    continue;
+                }
+                r => r?,
+            };
+            match version {
+                None => version = Some(r.version),
+                Some(v) if v != r.version => {
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
+                        return Err(Error::ListUnstable);
+                    }
+                    continue 'restart;
+                }
+                Some(_) => {}
+            }
+            let count = u32::try_from(r.count)
+                .ok()
+                .filter(|&c| c <= nr)
+                .ok_or(Error::Overflow("more entries than requested"))?;
+            if r.name_total_size > name_cap - name_used {
+                return Err(Error::Overflow("more name bytes than the name buffer holds"));
+            }
+            if r.metadata_total_size > meta_cap - meta_used {
+                return Err(Error::Overflow("more metadata bytes than the metadata buffer holds"));
+            }
+            check_batch(
+                buf.as_slice(),
+                &lay,
+                done as usize,
+                count as usize,
+                name_used as usize,
+                r.name_total_size as usize,
+                r.metadata_total_size as usize,
+            )?;
+            if count == 0 && r.left > 0 {
+                return Err(Error::NoProgress);
+            }
+            done += count;
+            name_used += r.name_total_size;
+            meta_used += r.metadata_total_size;
+            left = r.left;
+            if done >= entries || left == 0 {
+                break;
+            }
+        }
+
+        // One consistent snapshot: hand it over.
+        let bytes = buf.as_slice();
+        let n = done as usize;
+        let mut status = Vec::with_capacity(n);
+        for i in 0..n {
+            let o = lay.status + 8 * i;
+            status.push(xen_livepatch_status {
+                state: u32_at(bytes, o),
+                rc: u32_at(bytes, o + 4) as i32,
+            });
+        }
+        let lens: Vec<u32> = (0..n).map(|i| u32_at(bytes, lay.len + 4 * i)).collect();
+        let mlens: Vec<u32> = (0..n).map(|i| u32_at(bytes, lay.metadata_len + 4 * i)).collect();
+        out.info.put(&status);
+        out.len.put(&lens);
+        out.metadata_len.put(&mlens);
+        out.name.put(&bytes[lay.name..lay.name + name_used as usize]);
+        out.metadata.put(&bytes[lay.metadata..lay.metadata + meta_used as usize]);
+        return Ok(Listing {
+            done,
+            left,
+            name_bytes: name_used,
+            metadata_bytes: meta_used,
+            version: version.unwrap_or(0),
+        });
+    }
+}

@@ -1,0 +1,612 @@
+//! A model of Xen's sysctl LIST handler, for tests and for the `fakexen`
+//! preload shim (feature `sim`).
+//!
+//! It follows the hypervisor's behaviour (xen-facts §3): the sysctl entry
+//! checks (copy-in, interface version, XSM), the livepatch op checks, and the
+//! LIST handler per interface version 0x13-0x16, reading and writing the
+//! guest's memory only through the handles and only inside memory the
+//! [`GuestMemory`] accepts, exactly where Xen would. Scenario knobs:
+//! preemption, list changes between hypercalls, injected errors, and lies a
+//! broken hypervisor might tell.
+
+use crate::abi::{
+    __HYPERVISOR_sysctl, LIVEPATCH_LIST_MAX_NR, XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op,
+};
+use crate::error::{Error, Result};
+use crate::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const EPERM: i64 = libc::EPERM as i64;
+const EFAULT: i64 = libc::EFAULT as i64;
+const EACCES: i64 = libc::EACCES as i64;
+const EINVAL: i64 = libc::EINVAL as i64;
+const E2BIG: i64 = libc::E2BIG as i64;
+const ENOSYS: i64 = libc::ENOSYS as i64;
+const ENOBUFS: i64 = libc::ENOBUFS as i64;
+const EOPNOTSUPP: i64 = libc::EOPNOTSUPP as i64;
+
+/// One loaded live patch as the hypervisor holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// Name without its NUL (1..=127 bytes).
+    pub name: Vec<u8>,
+    /// `LIVEPATCH_STATE_*`.
+    pub state: u32,
+    /// Result of the last action (0, or a negative errno).
+    pub rc: i32,
+    /// The raw `.modinfo` section (may be empty).
+    pub metadata: Vec<u8>,
+}
+
+impl Payload {
+    /// A CHECKED payload with `rc = 0`.
+    pub fn new(name: impl AsRef<[u8]>, metadata: impl AsRef<[u8]>) -> Payload {
+        Payload { name: name.as_ref().to_vec(), state: 1, rc: 0, metadata: metadata.as_ref().to_vec() }
+    }
+
+    /// Sets state and rc.
+    pub fn with_state(mut self, state: u32, rc: i32) -> Payload {
+        self.state = state;
+        self.rc = rc;
+        self
+    }
+}
+
+/// `n` payloads `lp-00000`, ... each with exactly `meta_bytes` of metadata
+/// made of `Kk=vvv...\0` strings.
+pub fn generated(n: usize, meta_bytes: usize) -> Vec<Payload> {
+    (0..n).map(|i| Payload::new(format!("lp-{i:05}"), metadata_of(i, meta_bytes))).collect()
+}
+
+fn metadata_of(i: usize, bytes: usize) -> Vec<u8> {
+    let mut m = Vec::with_capacity(bytes + 80);
+    let mut k = 0;
+    while m.len() < bytes {
+        m.extend_from_slice(format!("K{k}={i}-").as_bytes());
+        m.resize(m.len() + 50, b'v');
+        m.push(0);
+        k += 1;
+    }
+    m.truncate(bytes);
+    if let Some(last) = m.last_mut() {
+        *last = 0;
+    }
+    m
+}
+
+/// How the XSM hook answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Xsm {
+    /// The caller is the control domain.
+    #[default]
+    Allow,
+    /// Dummy policy, not the control domain: EPERM.
+    DenyDummy,
+    /// FLASK denial: EACCES.
+    DenyFlask,
+}
+
+/// Ways a broken hypervisor might lie in data-mode replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lie {
+    /// Return one more entry than asked.
+    ExtraEntry,
+    /// Report this many more name bytes than copied.
+    NameBytes(u32),
+    /// Report this many more metadata bytes than copied.
+    MetadataBytes(u32),
+    /// Return 0 entries while reporting entries left.
+    NoProgress,
+    /// Write a name length of 129 for the first entry.
+    LongName,
+    /// Report a different version on every call.
+    VersionFlap,
+}
+
+/// A change to the payload list, made just before a given hypercall.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Append a payload (an upload).
+    Upload(Payload),
+    /// Remove the named payload (an unload).
+    Unload(Vec<u8>),
+    /// Change a payload's state and rc (apply/revert): no version bump.
+    SetState(Vec<u8>, u32, i32),
+}
+
+/// Scenario knobs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The hypervisor's sysctl interface version (0x13..=0x16).
+    pub interface_version: u32,
+    /// Whether livepatch is built in (otherwise ENOSYS).
+    pub livepatch: bool,
+    /// The XSM answer.
+    pub xsm: Xsm,
+    /// Preempt after every K entries copied in one call.
+    pub preempt_every: Option<u32>,
+    /// Changes applied before the hypercall with that 1-based number.
+    pub changes: BTreeMap<u64, Vec<Change>>,
+    /// Errors injected into the hypercall with that 1-based number.
+    pub inject: BTreeMap<u64, i32>,
+    /// A lie told in every data-mode reply.
+    pub lie: Option<Lie>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            interface_version: 0x15,
+            livepatch: true,
+            xsm: Xsm::Allow,
+            preempt_every: None,
+            changes: BTreeMap::new(),
+            inject: BTreeMap::new(),
+            lie: None,
+        }
+    }
+}
+
+/// What the simulated hypervisor counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Sysctl hypercalls.
+    pub hypercalls: u64,
+    /// LIST operations that reached the handler.
+    pub list_calls: u64,
+    /// LIST calls with `nr = 0`.
+    pub probes: u64,
+    /// E2BIG answers.
+    pub e2big: u64,
+    /// EACCES answers for a wrong interface version.
+    pub version_mismatch: u64,
+    /// Guest-memory faults (EFAULT).
+    pub faults: u64,
+    /// Entries copied to the guest.
+    pub entries: u64,
+}
+
+/// Access to the calling guest's memory, as the hypervisor has it.
+pub trait GuestMemory {
+    /// Copies `out.len()` bytes from guest address `addr`; false on a fault.
+    fn read(&self, addr: u64, out: &mut [u8]) -> bool;
+    /// Copies `data` to guest address `addr`; false on a fault.
+    fn write(&self, addr: u64, data: &[u8]) -> bool;
+}
+
+#[derive(Debug)]
+struct State {
+    cfg: Config,
+    payloads: Vec<Payload>,
+    version: u32,
+    counters: Counters,
+}
+
+/// The simulated hypervisor.
+#[derive(Debug)]
+pub struct Sim {
+    state: Mutex<State>,
+}
+
+impl Sim {
+    /// A hypervisor holding `payloads`, configured by `cfg`.
+    pub fn new(payloads: Vec<Payload>, cfg: Config) -> Sim {
+        Sim { state: Mutex::new(State { cfg, payloads, version: 1, counters: Counters::default() }) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> Counters {
+        self.lock().counters
+    }
+
+    /// The payloads now held.
+    pub fn payloads(&self) -> Vec<Payload> {
+        self.lock().payloads.clone()
+    }
+
+    /// The list's generation counter.
+    pub fn version(&self) -> u32 {
+        self.lock().version
+    }
+
+    /// Applies a change now (uploads and unloads bump the version).
+    pub fn change(&self, c: Change) {
+        apply(&mut self.lock(), c);
+    }
+
+    /// Edits the configuration.
+    pub fn configure(&self, f: impl FnOnce(&mut Config)) {
+        f(&mut self.lock().cfg);
+    }
+
+    /// Runs hypercall `op` with first argument `arg` (the guest address of a
+    /// `struct xen_sysctl` for sysctl). Returns the hypercall's value: >= 0,
+    /// or a negative errno.
+    pub fn hypercall(&self, mem: &dyn GuestMemory, op: u64, arg: u64) -> i64 {
+        if op != u64::from(__HYPERVISOR_sysctl) {
+            return -ENOSYS;
+        }
+        let mut st = self.lock();
+        st.counters.hypercalls += 1;
+        let n = st.counters.hypercalls;
+        if let Some(cs) = st.cfg.changes.remove(&n) {
+            for c in cs {
+                apply(&mut st, c);
+            }
+        }
+        let r = sysctl(&mut st, mem, arg, n);
+        match -r {
+            EFAULT => st.counters.faults += 1,
+            E2BIG => st.counters.e2big += 1,
+            _ => {}
+        }
+        r
+    }
+}
+
+fn apply(st: &mut State, c: Change) {
+    match c {
+        Change::Upload(p) => {
+            st.payloads.push(p);
+            st.version += 1;
+        }
+        Change::Unload(name) => {
+            if let Some(i) = st.payloads.iter().position(|p| p.name == name) {
+                st.payloads.remove(i);
+                st.version += 1;
+            }
+        }
+        Change::SetState(name, state, rc) => {
+            for p in st.payloads.iter_mut().filter(|p| p.name == name) {
+                p.state = state;
+                p.rc = rc;
+            }
+        }
+    }
+}
+
+fn get32(b: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+fn get64(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_ne_bytes(a)
+}
+fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+}
+
+/// `do_sysctl` for the livepatch op (xen-facts §3.1).
+fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64 {
+    let mut op = [0u8; SYSCTL_SIZE];
+    if !mem.read(addr, &mut op) {
+        return -EFAULT;
+    }
+    if get32(&op, 4) != st.cfg.interface_version {
+        st.counters.version_mismatch += 1;
+        return -EACCES;
+    }
+    match st.cfg.xsm {
+        Xsm::Allow => {}
+        Xsm::DenyDummy => return -EPERM,
+        Xsm::DenyFlask => return -EACCES,
+    }
+    if let Some(e) = st.cfg.inject.remove(&call_no) {
+        return -i64::from(e);
+    }
+    if get32(&op, 0) != XEN_SYSCTL_livepatch_op {
+        return -ENOSYS;
+    }
+    if !st.cfg.livepatch {
+        return -ENOSYS; // livepatch_op stub; no copy-back
+    }
+    let r = livepatch_op(st, mem, &mut op);
+    if r == -ENOSYS || r == -EOPNOTSUPP {
+        return r;
+    }
+    if !mem.write(addr, &op) {
+        return -EFAULT;
+    }
+    r
+}
+
+/// `livepatch_op` (xen-facts §3.2) and `livepatch_list` (§3.3, §3.4).
+fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE]) -> i64 {
+    let iface = st.cfg.interface_version;
+    let flags = get32(op, 12);
+    if iface >= 0x16 {
+        // 4.19+: unknown flag bits are refused unless FORCE (bit 0) is set.
+        if flags & !1 != 0 && flags & 1 == 0 {
+            return -EINVAL;
+        }
+    } else if flags != 0 {
+        return -EINVAL;
+    }
+    if get32(op, 8) != XEN_SYSCTL_LIVEPATCH_LIST {
+        return -EOPNOTSUPP;
+    }
+    st.counters.list_calls += 1;
+    // LIST fields, as offsets into struct xen_sysctl.
+    const VERSION: usize = 16;
+    const IDX: usize = 20;
+    const NR: usize = 24;
+    const PAD: usize = 28;
+    const NAME_TOTAL: usize = 32;
+    const META_TOTAL: usize = 36;
+    const H_STATUS: usize = 40;
+    const H_NAME: usize = 48;
+    const H_LEN: usize = 56;
+    const H_META: usize = 64;
+    const H_META_LEN: usize = 72;
+
+    let idx = get32(op, IDX);
+    let nr = get32(op, NR);
+    if nr > LIVEPATCH_LIST_MAX_NR {
+        return -E2BIG;
+    }
+    if get32(op, PAD) != 0 {
+        return -EINVAL;
+    }
+    let cnt = st.payloads.len() as u32;
+    if idx >= cnt && cnt > 0 {
+        return -EINVAL;
+    }
+    let lie = st.cfg.lie;
+    if nr == 0 {
+        st.counters.probes += 1;
+        let names: u64 = st.payloads.iter().map(|p| p.name.len() as u64 + 1).sum();
+        let metas: u64 = st.payloads.iter().map(|p| p.metadata.len() as u64).sum();
+        put32(op, NAME_TOTAL, names as u32);
+        put32(op, META_TOTAL, metas as u32);
+        put32(op, NR, cnt);
+        put32(op, VERSION, st.version);
+        return 0;
+    }
+
+    let (h_status, h_name, h_len) = (get64(op, H_STATUS), get64(op, H_NAME), get64(op, H_LEN));
+    let (h_meta, h_meta_len) = (get64(op, H_META), get64(op, H_META_LEN));
+    let name_cap = u64::from(get32(op, NAME_TOTAL));
+    let meta_cap = u64::from(get32(op, META_TOTAL));
+    let mut name_off = 0u64;
+    let mut meta_off = 0u64;
+    let (mut name_out, mut meta_out) = (0u64, 0u64);
+    let mut copied = 0u32;
+    let mut visited = idx;
+    let mut rc = 0i64;
+    for p in st.payloads.iter().skip(idx as usize) {
+        visited += 1;
+        let name_len = p.name.len() as u64 + 1;
+        let meta_len = p.metadata.len() as u64;
+        if iface >= 0x16 {
+            if name_off + name_len > name_cap || meta_off + meta_len > meta_cap {
+                rc = -ENOBUFS;
+                break;
+            }
+        } else {
+            // 2019 semantics: totals grow before the entry is copied.
+            name_out += name_len;
+            meta_out += meta_len;
+        }
+        let mut name = p.name.clone();
+        name.push(0);
+        let i = u64::from(copied);
+        let reported_len = if lie == Some(Lie::LongName) && copied == 0 { 129 } else { name_len as u32 };
+        let ok = mem.write(h_name.wrapping_add(name_off), &name)
+            && mem.write(h_len.wrapping_add(4 * i), &reported_len.to_ne_bytes())
+            && mem.write(h_status.wrapping_add(8 * i), &[p.state.to_ne_bytes(), p.rc.to_ne_bytes()].concat())
+            && mem.write(h_meta.wrapping_add(meta_off), &p.metadata)
+            && mem.write(h_meta_len.wrapping_add(4 * i), &(meta_len as u32).to_ne_bytes());
+        if !ok {
+            rc = -EFAULT;
+            break;
+        }
+        copied += 1;
+        name_off += name_len;
+        meta_off += meta_len;
+        if iface >= 0x16 {
+            name_out += name_len;
+            meta_out += meta_len;
+        }
+        st.counters.entries += 1;
+        if copied == nr {
+            break;
+        }
+        if st.cfg.preempt_every.is_some_and(|k| k > 0 && copied % k == 0) {
+            break;
+        }
+    }
+    let mut left = cnt - visited.min(cnt);
+    let mut version = st.version;
+    match lie {
+        Some(Lie::NameBytes(n)) => name_out += u64::from(n),
+        Some(Lie::MetadataBytes(n)) => meta_out += u64::from(n),
+        Some(Lie::ExtraEntry) if rc == 0 => copied += 1,
+        Some(Lie::NoProgress) if rc == 0 => {
+            copied = 0;
+            left = left.max(1);
+        }
+        Some(Lie::VersionFlap) => {
+            st.version += 1;
+            version = st.version;
+        }
+        _ => {}
+    }
+    put32(op, NAME_TOTAL, name_out as u32);
+    put32(op, META_TOTAL, meta_out as u32);
+    put32(op, NR, left);
+    put32(op, VERSION, version);
+    if rc != 0 {
+        return rc;
+    }
+    i64::from(copied)
+}
+
+// ---- the simulator as a `Hypervisor` for in-process use ---------------------
+
+/// Guest memory made of the buffers handed out by [`SimHypervisor::alloc`]:
+/// anything else faults, as unsafe memory may on a real hypervisor.
+#[derive(Debug, Default)]
+struct Regions {
+    live: Mutex<BTreeMap<usize, usize>>, // start -> len
+}
+
+impl Regions {
+    fn find(&self, addr: u64, len: usize) -> Option<usize> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let addr = usize::try_from(addr).ok()?;
+        let end = addr.checked_add(len)?;
+        let (&start, &l) = live.range(..=addr).next_back()?;
+        (end <= start + l).then_some(addr)
+    }
+}
+
+impl GuestMemory for Regions {
+    fn read(&self, addr: u64, out: &mut [u8]) -> bool {
+        match self.find(addr, out.len()) {
+            // SAFETY: the range lies inside a live buffer (registered in
+            // `alloc`, unregistered in its Drop before the memory is freed),
+            // and a buffer is only dropped after its hypercall returned.
+            Some(a) => unsafe {
+                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
+                true
+            },
+            None => out.is_empty(),
+        }
+    }
+    fn write(&self, addr: u64, data: &[u8]) -> bool {
+        match self.find(addr, data.len()) {
+            // SAFETY: as in `read`; the buffer's owner is blocked in the
+            // hypercall, as a guest is while Xen writes its memory.
+            Some(a) => unsafe {
+                core::ptr::copy(data.as_ptr(), a as *mut u8, data.len());
+                true
+            },
+            None => data.is_empty(),
+        }
+    }
+}
+
+/// Failure injection for [`SimHypervisor::alloc`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AllocFailure {
+    /// Fail the allocation with this 1-based number.
+    pub nth: Option<u64>,
+}
+
+/// [`Sim`] as a [`Hypervisor`]: buffers come from the heap and are the only
+/// memory the simulated hypervisor will touch.
+#[derive(Debug, Clone)]
+pub struct SimHypervisor {
+    inner: Arc<SimInner>,
+}
+
+#[derive(Debug)]
+struct SimInner {
+    sim: Sim,
+    regions: Arc<Regions>,
+    iface: AtomicU32,
+    allocs: Mutex<(u64, AllocFailure)>,
+}
+
+impl SimHypervisor {
+    /// A simulated hypervisor holding `payloads`.
+    pub fn new(payloads: Vec<Payload>, cfg: Config) -> SimHypervisor {
+        SimHypervisor {
+            inner: Arc::new(SimInner {
+                sim: Sim::new(payloads, cfg),
+                regions: Arc::new(Regions::default()),
+                iface: AtomicU32::new(0),
+                allocs: Mutex::new((0, AllocFailure::default())),
+            }),
+        }
+    }
+
+    /// The model behind it.
+    pub fn sim(&self) -> &Sim {
+        &self.inner.sim
+    }
+
+    /// Number of buffers allocated so far.
+    pub fn allocations(&self) -> u64 {
+        self.inner.allocs.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// Number of buffers alive now.
+    pub fn live_buffers(&self) -> usize {
+        self.inner.regions.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Makes the allocation with this 1-based number fail with ENOMEM.
+    pub fn fail_allocation(&self, nth: Option<u64>) {
+        self.inner.allocs.lock().unwrap_or_else(|p| p.into_inner()).1 = AllocFailure { nth };
+    }
+}
+
+/// Heap memory registered with the simulator for its lifetime.
+#[derive(Debug)]
+pub struct SimBuffer {
+    mem: Box<[u64]>,
+    len: usize,
+    regions: Arc<Regions>,
+}
+
+impl Buffer for SimBuffer {
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.mem.as_mut_ptr().cast()
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn as_slice(&self) -> &[u8] {
+        // SAFETY: `mem` holds at least `len` initialised bytes (u64s are
+        // plain data) and is borrowed immutably for the slice's lifetime.
+        unsafe { core::slice::from_raw_parts(self.mem.as_ptr().cast(), self.len) }
+    }
+}
+
+impl Drop for SimBuffer {
+    fn drop(&mut self) {
+        let start = self.mem.as_ptr() as usize;
+        self.regions.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&start);
+    }
+}
+
+impl Hypervisor for SimHypervisor {
+    type Buffer = SimBuffer;
+
+    fn alloc(&self, bytes: usize) -> Result<SimBuffer> {
+        {
+            let mut a = self.inner.allocs.lock().unwrap_or_else(|p| p.into_inner());
+            a.0 += 1;
+            if a.1.nth == Some(a.0) {
+                return Err(Error::Os { call: "mmap", errno: libc::ENOMEM });
+            }
+        }
+        let len = bytes.max(1).next_multiple_of(4096);
+        let mem = vec![0u64; len / 8].into_boxed_slice();
+        let start = mem.as_ptr() as usize;
+        self.inner.regions.live.lock().unwrap_or_else(|p| p.into_inner()).insert(start, len);
+        Ok(SimBuffer { mem, len, regions: self.inner.regions.clone() })
+    }
+
+    fn sysctl(&self, buf: &mut SimBuffer) -> Result<i64> {
+        let addr = buf.as_mut_ptr() as u64;
+        let r = self.inner.sim.hypercall(&*self.inner.regions, u64::from(__HYPERVISOR_sysctl), addr);
+        if r < 0 {
+            Err(Error::Hypervisor { errno: (-r) as i32 })
+        } else {
+            Ok(r)
+        }
+    }
+
+    fn interface_cache(&self) -> &AtomicU32 {
+        &self.inner.iface
+    }
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Livepatch payload generator for the real-Xen harness (binutils only: as, objcopy, ld).
+
+Usage: gen-payloads.py --xen XEN_ELF --out DIR [--many N] [--churn N]
+
+Reads the running hypervisor's build id from XEN_ELF (`readelf -n`), writes into DIR:
+  p/<name>.livepatch   the payloads
+  upload.list          "<name> p/<name>.livepatch" in upload order (static payloads)
+  churn.list           same, for the payloads uploaded/unloaded in a loop during check (d)
+  expected.dump        what a LIST must return after the uploads and the applies done by
+                       init.sh, in the `--dump` format: "count N" then
+                       "<name>\t<state>\t<rc>\t<metadata hex>" per payload, upload order
+  churn.dump           the churn payloads' lines in the same format (state 1, rc 0)
+  expected.env         shell variables for init.sh (names to apply, expected strings)
+
+Payload anatomy (see /work/shared/docs/real-xen-under-qemu.md): ET_REL x86-64 object
+with .livepatch.depends + .livepatch.xen_depends (GNU build-id notes), its own
+.note.gnu.build-id (ld --build-id), at least one non-empty .livepatch.funcs or
+.livepatch.hooks.* section, and an optional alloc .modinfo of NUL-terminated strings.
+Every symbol a payload defines is prefixed with a tag derived from the payload name,
+so names never clash with Xen's or with another payload's.
+"""
+import argparse, hashlib, os, re, subprocess, sys, tempfile
+
+STATE_CHECKED, STATE_APPLIED = 1, 2
+
+
+def run(*cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("command failed: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
+    return r.stdout
+
+
+def elf_build_id(path):
+    out = run("readelf", "-n", path)
+    m = re.search(r"Build ID:\s*([0-9a-f]{40})", out)
+    if not m:
+        sys.exit("no 20-byte GNU build id in %s" % path)
+    return m.group(1)
+
+
+def note_asm(section, build_id_hex):
+    b = ",".join("0x" + build_id_hex[i:i + 2] for i in range(0, 40, 2))
+    return (f'    .section {section}, "a", @note\n    .balign 4\n    .long 4, 20, 3\n'
+            f'    .asciz "GNU"\n    .byte {b}\n')
+
+
+def sym_tag(name):
+    return "lpg_" + hashlib.sha1(name.encode()).hexdigest()[:12] + "_" + re.sub(r"[^A-Za-z0-9_]", "_", name)[:40]
+
+
+class Gen:
+    def __init__(self, xen_id, outdir):
+        self.xen_id = xen_id
+        self.out = outdir
+        self.tmp = tempfile.mkdtemp(prefix="lpgen-")
+        os.makedirs(os.path.join(outdir, "p"), exist_ok=True)
+        self.build_ids = {}
+
+    def build(self, name, body, modinfo=None, depends=None):
+        """Assemble `body` (assembly for the patching sections) into p/<name>.livepatch."""
+        tag = sym_tag(name)
+        src = note_asm(".livepatch.depends", depends or self.xen_id)
+        src += note_asm(".livepatch.xen_depends", self.xen_id)
+        src += body.replace("@T@", tag)
+        s = os.path.join(self.tmp, tag + ".s")
+        o1 = os.path.join(self.tmp, tag + ".o")
+        o2 = os.path.join(self.tmp, tag + ".m.o")
+        open(s, "w").write(src)
+        run("as", "--64", "-o", o1, s)
+        if modinfo is not None:
+            assert modinfo.endswith(b"\0"), name
+            mi = os.path.join(self.tmp, tag + ".modinfo")
+            open(mi, "wb").write(modinfo)
+            run("objcopy", "--add-section", ".modinfo=" + mi,
+                "--set-section-flags", ".modinfo=alloc,readonly,data", o1, o2)
+        else:
+            o2 = o1
+        dst = os.path.join(self.out, "p", name + ".livepatch")
+        run("ld", "-r", "--build-id=sha1", "-o", dst, o2)
+        bid = elf_build_id(dst)
+        assert bid not in self.build_ids.values(), "duplicate build id for " + name
+        self.build_ids[name] = bid
+        return dst
+
+
+NULL_HOOK = '    .section .livepatch.hooks.preapply, "aw", @progbits\n    .balign 8\n    .quad 0\n'
+
+LOAD_HOOK = '''    .section .text.@T@, "ax", @progbits
+@T@_load:
+    endbr64
+    xorl %eax, %eax
+    ret
+    .section .livepatch.hooks.load, "aw", @progbits
+    .balign 8
+    .quad @T@_load
+'''
+
+# apply-action hook that fails: Xen keeps the payload CHECKED and records the rc
+FAIL_APPLY_HOOK = '''    .section .text.@T@, "ax", @progbits
+@T@_apply:
+    endbr64
+    movl $-16, %eax
+    ret
+    .section .livepatch.hooks.apply, "aw", @progbits
+    .balign 8
+    .quad @T@_apply
+'''
+
+# struct livepatch_func (Xen 4.14+ public sysctl.h layout, version 2):
+# name ptr, new_addr, old_addr, new_size u32, old_size u32, version u8, opaque[39],
+# expectation (32 bytes) = 104 bytes
+FUNC_PATCH = '''    .section .rodata.@T@, "a", @progbits
+@T@_oldname:
+    .asciz "xen_extra_version"
+@T@_str:
+    .asciz "-lp-demo"
+    .section .text.@T@, "ax", @progbits
+@T@_new:
+    endbr64
+    leaq @T@_str(%rip), %rax
+    ret
+@T@_new_end:
+    .section .livepatch.funcs, "aw", @progbits
+    .balign 8
+    .quad @T@_oldname
+    .quad @T@_new
+    .quad 0
+    .long @T@_new_end - @T@_new
+    .long 16
+    .byte 2
+    .fill 39, 1, 0
+    .fill 32, 1, 0
+'''
+
+
+def kv(*strings):
+    return b"".join(s.encode() + b"\0" if isinstance(s, str) else s + b"\0" for s in strings)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--xen", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--many", type=int, default=1100)
+    ap.add_argument("--churn", type=int, default=8)
+    a = ap.parse_args()
+
+    xen_id = elf_build_id(a.xen)
+    g = Gen(xen_id, a.out)
+    static = []  # (name, modinfo bytes or None, expected state, expected rc)
+
+    def add(name, body, modinfo, state=STATE_CHECKED, rc=0, depends=None):
+        g.build(name, body, modinfo, depends)
+        static.append((name, modinfo, state, rc))
+
+    add("lp-null", NULL_HOOK, None)
+    add("lp-kv", LOAD_HOOK, kv("LIVEPATCH_RULESET=1", "VERSION=1.2.3", "VENDOR=xc-livepatch", "EMPTYVAL="))
+    add("lp-long", NULL_HOOK, kv("DESCRIPTION=long-" + "x" * 1500 + "-end", "SHORT=yes"))
+    add("lp-huge", NULL_HOOK, kv(*["K%03d=" % i + chr(ord("a") + i % 26) * 600 for i in range(100)]))
+    name127 = "lp-name127-" + "".join("abcdefghijklmnopqrstuvwxyz0123456789"[i % 36] for i in range(116))
+    assert len(name127) == 127
+    add(name127, NULL_HOOK, kv("NAMELEN=127"))
+    add("lp-edge-empty", NULL_HOOK, kv("A=1", "", "B=2"))
+    add("lp-edge-onlynul", NULL_HOOK, b"\0")
+    add("lp-edge-utf8", NULL_HOOK, kv("NAME=héllo ✓ ünïcödé", "EMOJI=🐧"))
+    add("lp-edge-semi", NULL_HOOK, kv("A=x;y", "B=has space;and;semis", ";", "C=;"))
+    add("lp-edge-noeq", NULL_HOOK, kv("justtext", "A=1", "=", "=nokey"))
+    add("lp-edge-bytes", NULL_HOOK, kv(b"BIN=\x01\x02\x7f\xfe\xff\t|", b"\xff"))
+    add("lp-edge-2nul", NULL_HOOK, b"\0\0")
+    add("lp-func", FUNC_PATCH, kv("PATCHES=xen_extra_version", "CVE=none"), STATE_APPLIED)
+    add("lp-stack", NULL_HOOK, kv("STACKED_ON=lp-func"), STATE_APPLIED,
+        depends=g.build_ids["lp-func"])
+    add("lp-rcfail", FAIL_APPLY_HOOK, kv("NOTE=apply-hook-returns-EBUSY"), STATE_CHECKED, -16,
+        depends=g.build_ids["lp-stack"])
+
+    # Many small payloads: built once with the toolchain, then copied with the IDX
+    # digits in .modinfo and the payload build id rewritten (build ids must be unique).
+    many = []
+    if a.many:
+        tpl_path = g.build("lp-m-template", NULL_HOOK, kv("IDX=00000", "BATCH=many"))
+        tpl = open(tpl_path, "rb").read()
+        os.unlink(tpl_path)
+        tpl_id = bytes.fromhex(g.build_ids.pop("lp-m-template"))
+        assert tpl.count(tpl_id) == 1 and tpl.count(b"IDX=00000\0") == 1
+        for i in range(a.many):
+            name = "lp-m-%05d" % i
+            mi = kv("IDX=%05d" % i, "BATCH=many")
+            new_id = hashlib.sha1(b"xc-livepatch many " + name.encode()).digest()
+            data = tpl.replace(tpl_id, new_id).replace(b"IDX=00000\0", mi[:10])
+            open(os.path.join(a.out, "p", name + ".livepatch"), "wb").write(data)
+            g.build_ids[name] = new_id.hex()
+            many.append((name, mi, STATE_CHECKED, 0))
+        assert len(set(g.build_ids.values())) == len(g.build_ids)
+
+    churn = []
+    for i in range(a.churn):
+        name = "lp-churn-%02d" % i
+        # different metadata sizes so that every snapshot shifts the offsets
+        mi = kv("CHURN=%02d" % i, "PAD=" + chr(ord("A") + i) * (37 * i + 1))
+        g.build(name, NULL_HOOK, mi)
+        churn.append((name, mi, STATE_CHECKED, 0))
+
+    def line(e):
+        name, mi, st, rc = e
+        return "%s\t%d\t%d\t%s\n" % (name, st, rc, mi.hex() if mi else "")
+
+    all_static = static + many
+    with open(os.path.join(a.out, "upload.list"), "w") as f:
+        for e in all_static:
+            f.write("%s p/%s.livepatch\n" % (e[0], e[0]))
+    with open(os.path.join(a.out, "churn.list"), "w") as f:
+        for e in churn:
+            f.write("%s p/%s.livepatch\n" % (e[0], e[0]))
+    with open(os.path.join(a.out, "expected.dump"), "w") as f:
+        f.write("count %d\n" % len(all_static))
+        f.writelines(line(e) for e in all_static)
+    with open(os.path.join(a.out, "churn.dump"), "w") as f:
+        f.writelines(line(e) for e in churn)
+    with open(os.path.join(a.out, "expected.env"), "w") as f:
+        f.write("XEN_BUILD_ID=%s\n" % xen_id)
+        f.write("APPLY_OK='lp-func lp-stack'\nAPPLY_FAIL='lp-rcfail'\n")
+        f.write("NAME127=%s\n" % name127)
+        f.write("N_STATIC=%d\nN_MANY=%d\nN_CHURN=%d\n" % (len(static), len(many), len(churn)))
+        f.write("PATCHED_EXTRAVERSION=-lp-demo\n")
+    print("build id %s: %d static + %d many + %d churn payloads in %s"
+          % (xen_id, len(static), len(many), len(churn), a.out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+/* lpdump: lists livepatch payloads through the project's C ABI only.
+ *
+ * Built against include/xc_livepatch.h and linked with -lxc_livepatch (no libxenctrl).
+ * No xc_interface is ever opened: the library gets a dummy non-NULL pointer.
+ *
+ *   lpdump --dump                       "count N" + "<name>\t<state>\t<rc>\t<hex>" lines
+ *   lpdump --loop N EXPECTED CHURN      N list snapshots, each checked for consistency
+ *                                       (lpcheck.h) while another process churns payloads
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "xc_livepatch.h"
+#include "lpcheck.h"
+
+static xc_interface *const XCH = (xc_interface *)1;
+
+/* One snapshot. Returns 0 and a malloc'd dump text, or -1 with errno (and *stage). */
+static int snapshot(char **text, size_t *textlen, const char **stage)
+{
+    unsigned int nr = 0, done = 0, left = 0;
+    uint32_t name_total = 0, meta_total = 0;
+    *stage = "xc_livepatch_list_get_sizes";
+    if (xc_livepatch_list_get_sizes(XCH, &nr, &name_total, &meta_total))
+        return -1;
+    FILE *m = open_memstream(text, textlen);
+    if (nr == 0) {
+        fprintf(m, "count 0\n");
+        fclose(m);
+        return 0;
+    }
+    struct xen_livepatch_status *info = calloc(nr, sizeof(*info));
+    uint32_t *len = calloc(nr, sizeof(*len)), *mlen = calloc(nr, sizeof(*mlen));
+    char *name = calloc(name_total ? name_total : 1, 1);
+    char *meta = calloc(meta_total + 1, 1);
+    *stage = "xc_livepatch_list";
+    int rc = xc_livepatch_list(XCH, nr, 0, info, name, len, name_total, meta, mlen, meta_total,
+                               &done, &left);
+    int err = errno;
+    if (rc == 0 && (done != nr || left != 0)) {
+        *stage = "xc_livepatch_list returned 0 with done != nr or left != 0";
+        fprintf(stderr, "lpdump: done=%u nr=%u left=%u\n", done, nr, left);
+        rc = -1;
+        err = EBADE;
+    }
+    if (rc == 0) {
+        fprintf(m, "count %u\n", done);
+        size_t no = 0, mo = 0;
+        for (unsigned int i = 0; i < done; i++) {
+            if (len[i] == 0 || no + len[i] > name_total || mo + mlen[i] > meta_total) {
+                *stage = "lengths out of range";
+                rc = -1;
+                err = ERANGE;
+                break;
+            }
+            fprintf(m, "%.*s\t%u\t%d\t", (int)len[i], name + no, info[i].state, info[i].rc);
+            for (uint32_t k = 0; k < mlen[i]; k++)
+                fprintf(m, "%02x", (unsigned char)meta[mo + k]);
+            fputc('\n', m);
+            no += len[i];
+            mo += mlen[i];
+        }
+    }
+    fclose(m);
+    free(info); free(len); free(mlen); free(name); free(meta);
+    if (rc) { free(*text); *text = NULL; errno = err; return -1; }
+    return 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    char *text = NULL;
+    size_t tl = 0;
+    const char *stage;
+    if (argc == 2 && !strcmp(argv[1], "--dump")) {
+        if (snapshot(&text, &tl, &stage)) {
+            int e = errno;
+            fprintf(stderr, "lpdump: %s failed: errno %d (%s)\n", stage, e, strerror(e));
+            return 1;
+        }
+        fwrite(text, 1, tl, stdout);
+        return 0;
+    }
+    if (argc == 5 && !strcmp(argv[1], "--loop")) {
+        long n = atol(argv[2]), ok = 0, torn = 0, errs = 0, errno_count[256] = {0};
+        int cmin = 1 << 30, cmax = -1, nch;
+        struct lp_table stat, churn, got;
+        char why[512];
+        if (lp_table_load(&stat, argv[3]) || lp_table_load(&churn, argv[4])) return 2;
+        double t0 = now();
+        for (long i = 0; i < n; i++) {
+            if (snapshot(&text, &tl, &stage)) {
+                int e = errno;
+                errs++;
+                errno_count[e & 255]++;
+                continue;
+            }
+            lp_table_parse(&got, text, tl);
+            if (lp_consistent(&stat, &churn, &got, why, sizeof why, &nch)) {
+                torn++;
+                printf("TORN snapshot %ld: %s\n", i, why);
+            } else {
+                ok++;
+                if (nch < cmin) cmin = nch;
+                if (nch > cmax) cmax = nch;
+            }
+            lp_table_free(&got);
+            free(text);
+            text = NULL;
+        }
+        printf("loop snapshots=%ld consistent=%ld torn=%ld errors=%ld", n, ok, torn, errs);
+        for (int e = 0; e < 256; e++)
+            if (errno_count[e]) printf(" errno%d(%s)=%ld", e, strerror(e), errno_count[e]);
+        printf(" churn_entries_seen=%d..%d seconds=%.2f\n", cmax < 0 ? 0 : cmin, cmax, now() - t0);
+        return torn || ok == 0 ? 1 : 0;
+    }
+    fprintf(stderr, "usage: lpdump --dump | --loop N EXPECTED.dump CHURN.dump\n");
+    return 2;
+}
