@@ -149,3 +149,22 @@ pub unsafe extern "C" fn xc_livepatch_list(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_and_reported_as_eio() {
+        set_errno(0);
+        assert_eq!(boundary(|| panic!("boom")), -1);
+        assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EIO));
+    }
+
+    #[test]
+    fn errors_become_minus_one_and_errno_never_negative_errno() {
+        assert_eq!(boundary(|| Err(Error::Hypervisor { errno: libc::EPERM })), -1);
+        assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EPERM));
+        assert_eq!(boundary(|| Ok(())), 0);
+    }
+}

@@ -153,3 +153,47 @@ impl Drop for HypercallBuffer {
         unsafe { libc::munmap(p, self.len + PAGE_SIZE) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The protection string /proc/self/maps shows for the page at `addr`.
+    fn protection_at(addr: usize) -> String {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        for line in maps.lines() {
+            let range = line.split_whitespace().next().unwrap();
+            let (a, b) = range.split_once('-').unwrap();
+            let (a, b) = (usize::from_str_radix(a, 16).unwrap(), usize::from_str_radix(b, 16).unwrap());
+            if (a..b).contains(&addr) {
+                return line.split_whitespace().nth(1).unwrap().to_string();
+            }
+        }
+        String::from("unmapped")
+    }
+
+    #[test]
+    fn buffer_is_whole_zeroed_writable_pages_followed_by_a_guard_page() {
+        if std::path::Path::new("/dev/xen/hypercall").exists() {
+            return; // device pages: covered on a Xen host
+        }
+        let mut b = HypercallBuffer::new(5000).unwrap();
+        assert_eq!(b.len(), 2 * PAGE_SIZE);
+        assert!(b.as_slice().iter().all(|&x| x == 0));
+        b.as_mut_slice().fill(0x5A);
+        let base = b.as_mut_ptr() as usize;
+        assert!(protection_at(base).starts_with("rw"));
+        assert_eq!(protection_at(base + b.len()), "---p", "guard page");
+        drop(b);
+        assert_eq!(protection_at(base), "unmapped");
+        assert_eq!(protection_at(base + 2 * PAGE_SIZE), "unmapped");
+    }
+
+    #[test]
+    fn zero_bytes_still_gives_one_page() {
+        if std::path::Path::new("/dev/xen/hypercall").exists() {
+            return;
+        }
+        assert_eq!(HypercallBuffer::new(0).unwrap().len(), PAGE_SIZE);
+    }
+}

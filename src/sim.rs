@@ -133,6 +133,9 @@ pub struct Config {
     pub inject: BTreeMap<u64, i32>,
     /// A lie told in every data-mode reply.
     pub lie: Option<Lie>,
+    /// Largest `nr` accepted before E2BIG (Xen: 1024; lower it to exercise
+    /// the E2BIG halving).
+    pub list_max_nr: u32,
 }
 
 impl Default for Config {
@@ -145,6 +148,7 @@ impl Default for Config {
             changes: BTreeMap::new(),
             inject: BTreeMap::new(),
             lie: None,
+            list_max_nr: LIVEPATCH_LIST_MAX_NR,
         }
     }
 }
@@ -348,7 +352,7 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
 
     let idx = get32(op, IDX);
     let nr = get32(op, NR);
-    if nr > LIVEPATCH_LIST_MAX_NR {
+    if nr > st.cfg.list_max_nr {
         return -E2BIG;
     }
     if get32(op, PAD) != 0 {
@@ -430,6 +434,8 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
         Some(Lie::ExtraEntry) if rc == 0 => copied += 1,
         Some(Lie::NoProgress) if rc == 0 => {
             copied = 0;
+            name_out = 0;
+            meta_out = 0;
             left = left.max(1);
         }
         Some(Lie::VersionFlap) => {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the Rust tests, then each stage in
+# scripts/test.d/ in order. Prints one line per stage and a closing
+# "N passed, N failed" line; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || { echo "setup failed"; exit 1; }
+
+passed=0; failed=0; failures=()
+stage() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "=== $name"
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+stage "cargo build --release" cargo build --release --locked
+stage "cargo test" cargo test --release --locked
+for s in scripts/test.d/*.sh; do
+  [ -e "$s" ] || continue
+  stage "$(basename "$s" .sh)" bash "$s"
+done
+
+echo
+[ ${#failures[@]} -eq 0 ] || printf 'failed stage: %s\n' "${failures[@]}"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,611 @@
+//! The listing algorithm over the simulated hypervisor: every behaviour the
+//! core promises, pinned by name.
+
+use xc_livepatch::abi::xen_livepatch_status;
+use xc_livepatch::list::{self, Listing, Out, Output};
+use xc_livepatch::sim::{self, Change, Config, Lie, Payload, SimHypervisor, Xsm};
+use xc_livepatch::{Error, Hypervisor};
+
+const GUARD: usize = 64;
+const POISON: u8 = 0xA5;
+
+/// Caller buffers with poisoned canaries on both sides and poisoned bodies.
+struct Bufs {
+    info: Vec<xen_livepatch_status>,
+    name: Vec<u8>,
+    len: Vec<u32>,
+    meta: Vec<u8>,
+    mlen: Vec<u32>,
+    max: usize,
+    name_cap: usize,
+    meta_cap: usize,
+}
+
+const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: 0xA5A5_A5A5, rc: 0x5A5A_5A5A };
+const P32: u32 = 0xA5A5_A5A5;
+
+impl Bufs {
+    fn new(max: usize, name_cap: usize, meta_cap: usize) -> Bufs {
+        Bufs {
+            info: vec![PSTATUS; max + 2 * GUARD],
+            name: vec![POISON; name_cap + 2 * GUARD],
+            len: vec![P32; max + 2 * GUARD],
+            meta: vec![POISON; meta_cap + 2 * GUARD],
+            mlen: vec![P32; max + 2 * GUARD],
+            max,
+            name_cap,
+            meta_cap,
+        }
+    }
+
+    fn list<H: Hypervisor>(&mut self, hv: &H, start: u32) -> Result<Listing, Error> {
+        let mut out = Output {
+            info: Out::from_slice(&mut self.info[GUARD..GUARD + self.max]),
+            name: Out::from_slice(&mut self.name[GUARD..GUARD + self.name_cap]),
+            len: Out::from_slice(&mut self.len[GUARD..GUARD + self.max]),
+            metadata: Out::from_slice(&mut self.meta[GUARD..GUARD + self.meta_cap]),
+            metadata_len: Out::from_slice(&mut self.mlen[GUARD..GUARD + self.max]),
+        };
+        list::list(hv, start, &mut out)
+    }
+
+    /// Everything outside the reported output still holds the poison.
+    fn assert_untouched_beyond(&self, done: usize, name_bytes: usize, meta_bytes: usize) {
+        assert!(self.info[..GUARD + done].iter().take(GUARD).all(|s| *s == PSTATUS), "info underrun");
+        assert!(self.info[GUARD + done..].iter().all(|s| *s == PSTATUS), "info written beyond done");
+        for (v, what) in [(&self.len, "len"), (&self.mlen, "metadata_len")] {
+            assert!(v[..GUARD].iter().all(|&x| x == P32), "{what} underrun");
+            assert!(v[GUARD + done..].iter().all(|&x| x == P32), "{what} written beyond done");
+        }
+        assert!(self.name[..GUARD].iter().all(|&b| b == POISON), "name underrun");
+        assert!(self.name[GUARD + name_bytes..].iter().all(|&b| b == POISON), "name written beyond reported bytes");
+        assert!(self.meta[..GUARD].iter().all(|&b| b == POISON), "metadata underrun");
+        assert!(self.meta[GUARD + meta_bytes..].iter().all(|&b| b == POISON), "metadata written beyond reported bytes");
+    }
+
+    fn assert_untouched(&self) {
+        self.assert_untouched_beyond(0, 0, 0);
+    }
+
+    /// The entries as (name, state, rc, metadata).
+    fn entries(&self, r: &Listing) -> Vec<Payload> {
+        let (mut no, mut mo) = (GUARD, GUARD);
+        (0..r.done as usize)
+            .map(|i| {
+                let l = self.len[GUARD + i] as usize;
+                let ml = self.mlen[GUARD + i] as usize;
+                assert_eq!(self.name[no + l - 1], 0, "name {i} not NUL-terminated");
+                let p = Payload {
+                    name: self.name[no..no + l - 1].to_vec(),
+                    state: self.info[GUARD + i].state,
+                    rc: self.info[GUARD + i].rc,
+                    metadata: self.meta[mo..mo + ml].to_vec(),
+                };
+                no += l;
+                mo += ml;
+                p
+            })
+            .collect()
+    }
+}
+
+fn totals(ps: &[Payload]) -> (usize, usize) {
+    (ps.iter().map(|p| p.name.len() + 1).sum(), ps.iter().map(|p| p.metadata.len()).sum())
+}
+
+/// Probe, allocate exactly, list from 0; check everything.
+fn list_all(hv: &SimHypervisor) -> (Listing, Vec<Payload>) {
+    let s = list::get_sizes(hv).expect("get_sizes");
+    let mut b = Bufs::new(s.nr.max(1) as usize, (s.name_total_size as usize).max(1), s.metadata_total_size as usize);
+    let r = b.list(hv, 0).expect("list");
+    b.assert_untouched_beyond(r.done as usize, r.name_bytes as usize, r.metadata_bytes as usize);
+    let e = b.entries(&r);
+    (r, e)
+}
+
+fn hv(payloads: Vec<Payload>) -> SimHypervisor {
+    SimHypervisor::new(payloads, Config::default())
+}
+
+fn hv_cfg(payloads: Vec<Payload>, f: impl FnOnce(&mut Config)) -> SimHypervisor {
+    let mut c = Config::default();
+    f(&mut c);
+    SimHypervisor::new(payloads, c)
+}
+
+fn errno(r: Result<Listing, Error>) -> i32 {
+    r.expect_err("expected an error").errno()
+}
+
+// ---- sizes and plain listings ----------------------------------------------
+
+#[test]
+fn probe_reports_count_and_totals_over_all_payloads() {
+    let ps = vec![Payload::new("a", b"K=V\0"), Payload::new("bcd", b""), Payload::new("xyz", b"A=1\0B=2\0")];
+    let h = hv(ps.clone());
+    let s = list::get_sizes(&h).unwrap();
+    assert_eq!((s.nr, s.name_total_size, s.metadata_total_size), (3, 2 + 4 + 4, 4 + 8));
+    assert_eq!(s.version, 1);
+}
+
+#[test]
+fn zero_payloads_probe_zero_and_list_nothing() {
+    let h = hv(vec![]);
+    let s = list::get_sizes(&h).unwrap();
+    assert_eq!((s.nr, s.name_total_size, s.metadata_total_size), (0, 0, 0));
+    let mut b = Bufs::new(4, 16, 16);
+    let r = b.list(&h, 0).unwrap();
+    assert_eq!((r.done, r.left), (0, 0));
+    b.assert_untouched();
+    // Any start is accepted with an empty list, as Xen does.
+    assert_eq!(b.list(&h, 7).unwrap().done, 0);
+}
+
+fn lists_n(n: usize, meta: usize) -> SimHypervisor {
+    let ps = sim::generated(n, meta);
+    let h = hv(ps.clone());
+    let (r, got) = list_all(&h);
+    assert_eq!((r.done as usize, r.left), (n, 0));
+    assert_eq!(got, ps);
+    h
+}
+
+#[test]
+fn lists_one_payload() {
+    lists_n(1, 10);
+}
+
+#[test]
+fn lists_three_payloads() {
+    lists_n(3, 100);
+}
+
+#[test]
+fn lists_1024_payloads_in_one_data_call() {
+    let h = lists_n(1024, 64);
+    let c = h.sim().counters();
+    // 0x16 refused, 0x15 probe (get_sizes), then one data call.
+    assert_eq!((c.version_mismatch, c.list_calls - c.probes, c.e2big), (1, 1, 0));
+}
+
+#[test]
+fn lists_1025_payloads_in_two_data_calls_without_e2big() {
+    let h = lists_n(1025, 64);
+    let c = h.sim().counters();
+    assert_eq!((c.list_calls - c.probes, c.e2big), (2, 0));
+}
+
+#[test]
+fn lists_5000_payloads_with_4k_metadata() {
+    let h = lists_n(5000, 4096);
+    let c = h.sim().counters();
+    assert_eq!((c.list_calls - c.probes, c.e2big), (5, 0));
+    // One buffer for get_sizes, one for the list call.
+    assert_eq!(h.allocations(), 2);
+    assert_eq!(h.live_buffers(), 0);
+}
+
+#[test]
+fn names_of_1_and_127_characters() {
+    let ps = vec![Payload::new("x", b""), Payload::new("n".repeat(127), b"NAMELEN=127\0"), Payload::new("y", b"")];
+    let h = hv(ps.clone());
+    assert_eq!(list_all(&h).1, ps);
+}
+
+#[test]
+fn empty_and_multi_key_metadata_are_returned_raw() {
+    let ps = vec![
+        Payload::new("none", b""),
+        Payload::new("multi", b"LIVEPATCH_RULEZ=1\0VERSION=2\0"),
+        Payload::new("edge", b"A=1\0\0B=2\0"),
+        Payload::new("lone", b"\0"),
+        Payload::new("utf8", "NAME=h\u{e9}llo \u{2713}\0".as_bytes()),
+        Payload::new("noterm", b"A=x;y"),
+    ];
+    let h = hv(ps.clone());
+    assert_eq!(list_all(&h).1, ps);
+}
+
+#[test]
+fn states_and_rc_values_are_passed_through() {
+    let ps = vec![
+        Payload::new("a", b"").with_state(2, 0),
+        Payload::new("b", b"").with_state(1, -11),
+        Payload::new("c", b"").with_state(7, -16),
+        Payload::new("d", b"").with_state(0, -22),
+    ];
+    let h = hv(ps.clone());
+    assert_eq!(list_all(&h).1, ps);
+}
+
+// ---- start, batches, preemption ---------------------------------------------
+
+#[test]
+fn start_is_honoured_on_every_batch() {
+    let ps = sim::generated(50, 20);
+    let h = hv_cfg(ps.clone(), |c| c.preempt_every = Some(7));
+    let (n, m) = totals(&ps[5..]);
+    let mut b = Bufs::new(45, n, m);
+    let r = b.list(&h, 5).unwrap();
+    assert_eq!((r.done, r.left), (45, 0));
+    assert_eq!(b.entries(&r), ps[5..].to_vec());
+    let c = h.sim().counters();
+    assert_eq!(c.list_calls - c.probes, 7, "ceil(45 / 7) data calls");
+}
+
+#[test]
+fn max_below_the_payload_count_reports_left() {
+    let ps = sim::generated(10, 8);
+    let h = hv(ps.clone());
+    let (n, m) = totals(&ps);
+    let mut b = Bufs::new(4, n, m);
+    let r = b.list(&h, 2).unwrap();
+    assert_eq!((r.done, r.left), (4, 4));
+    assert_eq!(b.entries(&r), ps[2..6].to_vec());
+    b.assert_untouched_beyond(4, r.name_bytes as usize, r.metadata_bytes as usize);
+}
+
+#[test]
+fn start_beyond_the_list_is_einval() {
+    let h = hv(sim::generated(3, 0));
+    let mut b = Bufs::new(3, 64, 0);
+    assert_eq!(errno(b.list(&h, 3)), libc::EINVAL);
+    b.assert_untouched();
+}
+
+fn preempted(k: u32) {
+    let ps = sim::generated(40, 33);
+    let h = hv_cfg(ps.clone(), |c| c.preempt_every = Some(k));
+    let (_, got) = list_all(&h);
+    assert_eq!(got, ps);
+    let c = h.sim().counters();
+    assert_eq!(c.list_calls - c.probes, 40u64.div_ceil(k.into()));
+}
+
+#[test]
+fn preemption_every_entry_continues_from_the_next_index() {
+    preempted(1);
+}
+
+#[test]
+fn preemption_every_7_entries_continues_from_the_next_index() {
+    preempted(7);
+}
+
+#[test]
+fn e2big_halves_the_batch_and_retries() {
+    let ps = sim::generated(100, 5);
+    let h = hv_cfg(ps.clone(), |c| c.list_max_nr = 30);
+    let (_, got) = list_all(&h);
+    assert_eq!(got, ps);
+    let c = h.sim().counters();
+    // 100 -> E2BIG, 50 -> E2BIG, 25 x 4.
+    assert_eq!((c.e2big, c.list_calls - c.probes - c.e2big), (2, 4));
+}
+
+#[test]
+fn e2big_at_a_batch_of_one_is_returned() {
+    let h = hv_cfg(sim::generated(4, 0), |c| c.list_max_nr = 0);
+    let mut b = Bufs::new(4, 64, 0);
+    assert_eq!(errno(b.list(&h, 0)), libc::E2BIG);
+    b.assert_untouched();
+}
+
+// ---- the list changing under us --------------------------------------------
+
+#[test]
+fn upload_mid_listing_restarts_from_scratch() {
+    let ps = sim::generated(20, 10);
+    let extra = Payload::new("late", b"L=1\0");
+    // Hypercalls: 1 = 0x16 refused, 2 = probe, 3.. = data; upload before 4.
+    let h = hv_cfg(ps.clone(), |c| {
+        c.preempt_every = Some(5);
+        c.changes.insert(4, vec![Change::Upload(extra.clone())]);
+    });
+    let s = list::get_sizes(&h).unwrap();
+    let mut b = Bufs::new(s.nr as usize + 5, s.name_total_size as usize + 64, s.metadata_total_size as usize + 64);
+    let r = b.list(&h, 0).unwrap();
+    let mut want = ps.clone();
+    want.push(extra);
+    assert_eq!((r.done, r.left), (21, 0));
+    assert_eq!(b.entries(&r), want);
+    assert_eq!(r.version, 2);
+    b.assert_untouched_beyond(21, r.name_bytes as usize, r.metadata_bytes as usize);
+}
+
+#[test]
+fn unload_mid_listing_restarts_from_scratch() {
+    let ps = sim::generated(20, 10);
+    let h = hv_cfg(ps.clone(), |c| {
+        c.preempt_every = Some(5);
+        c.changes.insert(5, vec![Change::Unload(b"lp-00002".to_vec())]);
+    });
+    let (r, got) = list_all(&h);
+    let mut want = ps.clone();
+    want.remove(2);
+    assert_eq!((r.done, r.left), (19, 0));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn four_version_changes_are_tolerated_and_the_fifth_is_ebusy() {
+    let ps = sim::generated(10, 4);
+    let churn = |changes: u64| {
+        hv_cfg(ps.clone(), |c| {
+            c.preempt_every = Some(2);
+            // A listing of 10 needs 5 data calls; change the list before the
+            // second call of each attempt. Probe = calls 1-2, data from 3.
+            let mut call = 4;
+            for k in 0..changes {
+                c.changes.insert(call, vec![Change::Upload(Payload::new(format!("new{k}"), b""))]);
+                call += 2; // the restarted attempt's first call, then this one
+            }
+        })
+    };
+    let h = churn(4);
+    let s = list::get_sizes(&h).unwrap();
+    let mut b = Bufs::new(64, 4096, 4096);
+    let r = b.list(&h, 0).unwrap();
+    assert_eq!(r.done as usize, 14);
+    assert_eq!(s.nr, 10);
+
+    let h = churn(5);
+    list::get_sizes(&h).unwrap();
+    let mut b = Bufs::new(64, 4096, 4096);
+    assert_eq!(errno(b.list(&h, 0)), libc::EBUSY);
+    b.assert_untouched();
+}
+
+#[test]
+fn state_changes_do_not_restart() {
+    let ps = sim::generated(6, 4);
+    let h = hv_cfg(ps.clone(), |c| {
+        c.preempt_every = Some(2);
+        c.changes.insert(4, vec![Change::SetState(b"lp-00005".to_vec(), 2, 0)]);
+    });
+    let (r, got) = list_all(&h);
+    assert_eq!(r.done, 6);
+    assert_eq!(got[5].state, 2);
+    assert_eq!(h.sim().counters().list_calls - h.sim().counters().probes, 3);
+}
+
+// ---- errors from the hypervisor ---------------------------------------------
+
+fn sizes_errno(h: &SimHypervisor) -> i32 {
+    list::get_sizes(h).expect_err("expected an error").errno()
+}
+
+#[test]
+fn xsm_denial_is_eperm() {
+    let h = hv_cfg(sim::generated(2, 0), |c| c.xsm = Xsm::DenyDummy);
+    assert_eq!(sizes_errno(&h), libc::EPERM);
+    let mut b = Bufs::new(2, 64, 0);
+    assert_eq!(errno(b.list(&h, 0)), libc::EPERM);
+    b.assert_untouched();
+}
+
+#[test]
+fn flask_denial_is_eacces() {
+    let h = hv_cfg(sim::generated(2, 0), |c| c.xsm = Xsm::DenyFlask);
+    let e = list::get_sizes(&h).unwrap_err();
+    assert_eq!(e, Error::UnsupportedInterface);
+    assert_eq!(e.errno(), libc::EACCES);
+}
+
+#[test]
+fn livepatch_not_built_is_enosys() {
+    let h = hv_cfg(sim::generated(2, 0), |c| c.livepatch = false);
+    assert_eq!(sizes_errno(&h), libc::ENOSYS);
+}
+
+#[test]
+fn unknown_interface_version_is_eacces() {
+    for v in [0x12, 0x17] {
+        let h = hv_cfg(sim::generated(2, 0), |c| c.interface_version = v);
+        assert_eq!(sizes_errno(&h), libc::EACCES);
+        assert_eq!(h.sim().counters().version_mismatch, 4, "all four candidates tried");
+    }
+}
+
+#[test]
+fn each_supported_interface_version_is_detected() {
+    for (v, tries) in [(0x16, 1), (0x15, 2), (0x14, 3), (0x13, 4)] {
+        let ps = sim::generated(5, 9);
+        let h = hv_cfg(ps.clone(), |c| c.interface_version = v);
+        assert_eq!(xc_livepatch::interface_version_of(&h).unwrap(), v);
+        assert_eq!(h.sim().counters().hypercalls, tries);
+        assert_eq!(list_all(&h).1, ps);
+        // Cached: no further mismatches.
+        assert_eq!(h.sim().counters().version_mismatch, tries - 1);
+    }
+}
+
+#[test]
+fn injected_hypervisor_errors_pass_through_and_write_nothing() {
+    for e in [libc::EFAULT, libc::EAGAIN, libc::EINVAL, libc::ENOMEM] {
+        // Call 3 is the data call (1: 0x16 refused, 2: probe).
+        let h = hv_cfg(sim::generated(3, 3), |c| {
+            c.inject.insert(3, e);
+        });
+        list::get_sizes(&h).unwrap();
+        let mut b = Bufs::new(3, 64, 64);
+        assert_eq!(errno(b.list(&h, 0)), e);
+        b.assert_untouched();
+        assert_eq!(h.live_buffers(), 0);
+    }
+}
+
+#[test]
+fn an_error_after_a_successful_batch_writes_nothing() {
+    let h = hv_cfg(sim::generated(6, 3), |c| {
+        c.preempt_every = Some(2);
+        c.inject.insert(4, libc::EFAULT);
+    });
+    list::get_sizes(&h).unwrap();
+    let mut b = Bufs::new(6, 128, 64);
+    assert_eq!(errno(b.list(&h, 0)), libc::EFAULT);
+    b.assert_untouched();
+}
+
+#[test]
+fn interface_0x16_sends_capacities_and_enobufs_is_returned() {
+    let ps = sim::generated(4, 10);
+    let h = hv_cfg(ps.clone(), |c| c.interface_version = 0x16);
+    let (n, m) = totals(&ps);
+    let mut b = Bufs::new(4, n - 1, m);
+    assert_eq!(errno(b.list(&h, 0)), libc::ENOBUFS);
+    b.assert_untouched();
+    let mut b = Bufs::new(4, n, m - 1);
+    assert_eq!(errno(b.list(&h, 0)), libc::ENOBUFS);
+    let mut b = Bufs::new(4, n, m);
+    let r = b.list(&h, 0).unwrap();
+    assert_eq!(b.entries(&r), ps);
+}
+
+#[test]
+fn short_buffers_on_interface_0x15_are_eoverflow_and_write_nothing() {
+    // Xen before 4.21 writes past a too-small buffer: it lands in our own
+    // buffer (or its guard page), is detected, and nothing reaches the caller.
+    let ps = sim::generated(4, 10);
+    let h = hv(ps.clone());
+    let (n, m) = totals(&ps);
+    for (nc, mc) in [(n - 1, m), (n, m - 1), (1, 0)] {
+        let mut b = Bufs::new(4, nc, mc);
+        assert_eq!(errno(b.list(&h, 0)), libc::EOVERFLOW);
+        b.assert_untouched();
+    }
+}
+
+#[test]
+fn larger_buffers_than_needed_are_fine_and_untouched_beyond_the_data() {
+    let ps = sim::generated(9, 17);
+    let h = hv(ps.clone());
+    let (n, m) = totals(&ps);
+    let mut b = Bufs::new(20, n + 100, m + 100);
+    let r = b.list(&h, 0).unwrap();
+    assert_eq!((r.done, r.left, r.name_bytes as usize, r.metadata_bytes as usize), (9, 0, n, m));
+    assert_eq!(b.entries(&r), ps);
+    b.assert_untouched_beyond(9, n, m);
+}
+
+// ---- a lying hypervisor -----------------------------------------------------
+
+fn lie(l: Lie) -> (i32, SimHypervisor) {
+    let ps = sim::generated(8, 12);
+    let h = hv_cfg(ps.clone(), |c| c.lie = Some(l));
+    let (n, m) = totals(&ps);
+    // Exactly sized buffers, as a probe would give.
+    let mut b = Bufs::new(8, n, m);
+    let e = errno(b.list(&h, 0));
+    b.assert_untouched();
+    assert_eq!(h.live_buffers(), 0);
+    (e, h)
+}
+
+#[test]
+fn lie_more_entries_than_asked_is_eoverflow() {
+    assert_eq!(lie(Lie::ExtraEntry).0, libc::EOVERFLOW);
+}
+
+#[test]
+fn lie_more_name_bytes_than_copied_is_eoverflow() {
+    assert_eq!(lie(Lie::NameBytes(1)).0, libc::EOVERFLOW);
+    assert_eq!(lie(Lie::NameBytes(u32::MAX / 2)).0, libc::EOVERFLOW);
+}
+
+#[test]
+fn lie_more_metadata_bytes_than_copied_is_eoverflow() {
+    assert_eq!(lie(Lie::MetadataBytes(1)).0, libc::EOVERFLOW);
+    assert_eq!(lie(Lie::MetadataBytes(u32::MAX)).0, libc::EOVERFLOW);
+}
+
+#[test]
+fn lie_name_length_over_128_is_eoverflow() {
+    assert_eq!(lie(Lie::LongName).0, libc::EOVERFLOW);
+}
+
+#[test]
+fn lie_zero_progress_is_eio_not_a_hang() {
+    assert_eq!(lie(Lie::NoProgress).0, libc::EIO);
+}
+
+#[test]
+fn lie_version_flapping_is_ebusy_after_four_restarts() {
+    let ps = sim::generated(8, 12);
+    let h = hv_cfg(ps.clone(), |c| {
+        c.lie = Some(Lie::VersionFlap);
+        c.preempt_every = Some(3);
+    });
+    let (n, m) = totals(&ps);
+    let mut b = Bufs::new(8, n, m);
+    assert_eq!(errno(b.list(&h, 0)), libc::EBUSY);
+    b.assert_untouched();
+}
+
+// ---- resources ---------------------------------------------------------------
+
+#[test]
+fn one_buffer_per_call_and_none_left_behind() {
+    let h = hv(sim::generated(3000, 100));
+    let s = list::get_sizes(&h).unwrap();
+    for _ in 0..3 {
+        let mut b = Bufs::new(s.nr as usize, s.name_total_size as usize, s.metadata_total_size as usize);
+        b.list(&h, 0).unwrap();
+    }
+    assert_eq!(h.allocations(), 4);
+    assert_eq!(h.live_buffers(), 0);
+}
+
+#[test]
+fn allocation_failure_is_enomem_and_writes_nothing() {
+    let h = hv(sim::generated(3, 3));
+    h.fail_allocation(Some(1));
+    assert_eq!(list::get_sizes(&h).unwrap_err().errno(), libc::ENOMEM);
+    h.fail_allocation(Some(2));
+    let mut b = Bufs::new(3, 64, 64);
+    assert_eq!(errno(b.list(&h, 0)), libc::ENOMEM);
+    b.assert_untouched();
+    h.fail_allocation(None);
+    assert_eq!(b.list(&h, 0).unwrap().done, 3);
+}
+
+// ---- the Rust API ------------------------------------------------------------
+
+#[test]
+fn rust_api_lists_owned_records_with_metadata_pairs() {
+    let ps = vec![
+        Payload::new("xsa-123", b"LIVEPATCH_RULEZ=1\0VERSION=2\0").with_state(2, 0),
+        Payload::new("lp-null", b""),
+        Payload::new("odd", b"justtext\0A=x=y\0\0").with_state(1, -11),
+    ];
+    let h = hv(ps);
+    let got = xc_livepatch::list_from(&h).unwrap();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].name(), "xsa-123");
+    assert_eq!(got[0].state, xc_livepatch::State::Applied);
+    assert_eq!(
+        got[0].metadata(),
+        vec![("LIVEPATCH_RULEZ".into(), "1".into()), ("VERSION".into(), "2".into())]
+    );
+    assert!(got[1].metadata().is_empty() && got[1].metadata_raw().is_empty());
+    assert_eq!(got[2].rc, -11);
+    assert_eq!(got[2].metadata(), vec![("justtext".into(), String::new()), ("A".into(), "x=y".into())]);
+    assert_eq!(got[2].metadata_raw(), b"justtext\0A=x=y\0\0");
+}
+
+#[test]
+fn rust_api_retries_when_the_list_grows_after_the_probe() {
+    let ps = sim::generated(5, 5);
+    // Calls: 1 refused, 2 probe; upload before 3 (the data call).
+    let h = hv_cfg(ps, |c| {
+        c.changes.insert(3, vec![Change::Upload(Payload::new("grown", b"G=1\0"))]);
+    });
+    let got = xc_livepatch::list_from(&h).unwrap();
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[5].name(), "grown");
+}
+
+#[test]
+fn rust_api_on_an_empty_hypervisor_is_empty() {
+    assert!(xc_livepatch::list_from(&hv(vec![])).unwrap().is_empty());
+}
