@@ -32,9 +32,17 @@ fn set_errno(e: c_int) {
 
 /// Runs `f` with panics caught; maps the outcome to 0 or -1 + errno.
 fn boundary(f: impl FnOnce() -> Result<()>) -> c_int {
+    // libxenctrl leaves errno untouched on success, and xen-livepatch prints
+    // errno even after a successful call whose counts disagree ("Error 0:
+    // Success", exit 0). Our interface probe's EACCES must not leak out.
+    // SAFETY: __errno_location returns this thread's errno slot, always valid.
+    let saved = unsafe { *libc::__errno_location() };
     let r = catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(Error::Panic));
     match r {
-        Ok(()) => 0,
+        Ok(()) => {
+            set_errno(saved);
+            0
+        }
         Err(e) => {
             set_errno(e.errno());
             -1

@@ -44,6 +44,18 @@ pub struct Listing {
     pub version: u32,
 }
 
+/// Element types whose every byte pattern is a valid value.
+pub trait Plain: Copy + private::Sealed {}
+impl Plain for u8 {}
+impl Plain for u32 {}
+impl Plain for xen_livepatch_status {}
+mod private {
+    pub trait Sealed {}
+    impl Sealed for u8 {}
+    impl Sealed for u32 {}
+    impl Sealed for crate::abi::xen_livepatch_status {}
+}
+
 /// A destination array: a pointer and a capacity in elements. Written only
 /// through raw copies, so it may be uninitialised caller memory.
 #[derive(Debug)]
@@ -53,7 +65,7 @@ pub struct Out<'a, T> {
     _borrow: PhantomData<&'a mut [T]>,
 }
 
-impl<'a, T: Copy> Out<'a, T> {
+impl<'a, T: Plain> Out<'a, T> {
     /// Wraps a Rust slice.
     pub fn from_slice(s: &'a mut [T]) -> Self {
         Out { ptr: s.as_mut_ptr(), cap: s.len(), _borrow: PhantomData }
@@ -73,15 +85,20 @@ impl<'a, T: Copy> Out<'a, T> {
         self.cap
     }
 
-    /// Copies `src` to the start. The caller has checked `src.len() <= cap`.
-    fn put(&mut self, src: &[T]) {
-        assert!(src.len() <= self.cap, "copy-out beyond the caller's capacity");
+    /// Copies the raw bytes of whole `T`s to the start, as the hypervisor
+    /// laid them out. Checked: never more than the capacity.
+    fn put_bytes(&mut self, src: &[u8]) {
+        let size = core::mem::size_of::<T>();
+        assert!(src.len() % size == 0, "copy-out of a partial element");
+        assert!(src.len() / size <= self.cap, "copy-out beyond the caller's capacity");
         if src.is_empty() {
             return;
         }
-        // SAFETY: `ptr` is valid for `cap >= src.len()` writes (constructor
-        // contract); `ptr::copy` tolerates overlap with anything.
-        unsafe { core::ptr::copy(src.as_ptr(), self.ptr, src.len()) };
+        // SAFETY: `ptr` is valid for `cap` elements of `T`, so for
+        // `cap * size_of::<T>() >= src.len()` bytes (constructor contract);
+        // `T` here is plain data (u8, u32, xen_livepatch_status) for which any
+        // bytes are a valid value; `ptr::copy` tolerates any overlap.
+        unsafe { core::ptr::copy(src.as_ptr(), self.ptr.cast::<u8>(), src.len()) };
     }
 }
 
@@ -275,21 +292,11 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
         // One consistent snapshot: hand it over.
         let bytes = buf.as_slice();
         let n = done as usize;
-        let mut status = Vec::with_capacity(n);
-        for i in 0..n {
-            let o = lay.status + 8 * i;
-            status.push(xen_livepatch_status {
-                state: u32_at(bytes, o),
-                rc: u32_at(bytes, o + 4) as i32,
-            });
-        }
-        let lens: Vec<u32> = (0..n).map(|i| u32_at(bytes, lay.len + 4 * i)).collect();
-        let mlens: Vec<u32> = (0..n).map(|i| u32_at(bytes, lay.metadata_len + 4 * i)).collect();
-        out.info.put(&status);
-        out.len.put(&lens);
-        out.metadata_len.put(&mlens);
-        out.name.put(&bytes[lay.name..lay.name + name_used as usize]);
-        out.metadata.put(&bytes[lay.metadata..lay.metadata + meta_used as usize]);
+        out.info.put_bytes(&bytes[lay.status..lay.status + 8 * n]);
+        out.len.put_bytes(&bytes[lay.len..lay.len + 4 * n]);
+        out.metadata_len.put_bytes(&bytes[lay.metadata_len..lay.metadata_len + 4 * n]);
+        out.name.put_bytes(&bytes[lay.name..lay.name + name_used as usize]);
+        out.metadata.put_bytes(&bytes[lay.metadata..lay.metadata + meta_used as usize]);
         return Ok(Listing {
             done,
             left,

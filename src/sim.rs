@@ -398,13 +398,17 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
             name_out += name_len;
             meta_out += meta_len;
         }
-        let mut name = p.name.clone();
-        name.push(0);
         let i = u64::from(copied);
         let reported_len = if lie == Some(Lie::LongName) && copied == 0 { 129 } else { name_len as u32 };
-        let ok = mem.write(h_name.wrapping_add(name_off), &name)
+        let mut status = [0u8; 8];
+        status[..4].copy_from_slice(&p.state.to_ne_bytes());
+        status[4..].copy_from_slice(&p.rc.to_ne_bytes());
+        // The name and its NUL are one copy in Xen; two writes here.
+        let name_at = h_name.wrapping_add(name_off);
+        let ok = mem.write(name_at, &p.name)
+            && mem.write(name_at.wrapping_add(name_len - 1), &[0])
             && mem.write(h_len.wrapping_add(4 * i), &reported_len.to_ne_bytes())
-            && mem.write(h_status.wrapping_add(8 * i), &[p.state.to_ne_bytes(), p.rc.to_ne_bytes()].concat())
+            && mem.write(h_status.wrapping_add(8 * i), &status)
             && mem.write(h_meta.wrapping_add(meta_off), &p.metadata)
             && mem.write(h_meta_len.wrapping_add(4 * i), &(meta_len as u32).to_ne_bytes());
         if !ok {
