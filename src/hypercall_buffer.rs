@@ -3,47 +3,49 @@
 //! The hypervisor reads and writes hypercall arguments through the caller's
 //! virtual addresses and cannot take a Linux page fault, so the memory must
 //! stay present and private: pages from `/dev/xen/hypercall` (mapped
-//! `MAP_SHARED`), or, without that device, anonymous `MAP_LOCKED` pages marked
-//! `MADV_DONTFORK` and touched once each. Never the caller's memory, never the
-//! heap or the stack.
+//! `MAP_SHARED`), or, without that device, anonymous `MAP_LOCKED` pages touched
+//! once each. Never the caller's memory, never the heap or the stack.
 //!
 //! Each buffer is followed by one inaccessible guard page: a hypervisor that
 //! writes past what it was given (Xen before 4.21 trusts the caller's sizes)
-//! faults there (EFAULT) instead of corrupting this process.
+//! faults there (EFAULT) instead of corrupting this process. The whole range
+//! is `MADV_DONTFORK`: a child created by `fork()` never shares, nor
+//! copies-on-write, memory the hypervisor may be writing for the parent.
+//!
+//! Small buffers are kept for reuse in a process-wide pool (at most
+//! [`POOL_SLOTS`] buffers of at most [`POOL_MAX_BYTES`] each), so listing in
+//! steady state maps nothing. The pool is emptied in a child right after
+//! `fork()` (a `pthread_atfork` handler) and is forgotten if the process id
+//! ever changes without it, so parent and child never use one buffer at once.
 
 use crate::error::{Error, Result};
 use crate::privcmd;
+use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 
 /// The page size of every architecture Xen's livepatch supports (x86, Arm).
 pub const PAGE_SIZE: usize = 4096;
-
-/// A page-aligned, zero-filled, hypercall-safe region followed by a guard page.
-#[derive(Debug)]
-pub struct HypercallBuffer {
-    base: NonNull<u8>,
-    /// Usable bytes (whole pages), excluding the guard page.
-    len: usize,
-    /// Whether the pages come from the anonymous fallback (MADV_DOFORK on free).
-    anonymous: bool,
-}
-
-// SAFETY: the buffer exclusively owns its mapping; moving it to another thread
-// moves that ownership. No thread-affine state is involved.
-unsafe impl Send for HypercallBuffer {}
+/// Buffers kept for reuse.
+pub const POOL_SLOTS: usize = 2;
+/// Largest buffer kept for reuse (bigger ones are unmapped when dropped).
+pub const POOL_MAX_BYTES: usize = 1 << 20;
 
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
-impl HypercallBuffer {
-    /// Maps at least `bytes` (at least one page) of hypercall-safe memory.
-    pub fn new(bytes: usize) -> Result<Self> {
-        let len = bytes
-            .max(1)
-            .checked_next_multiple_of(PAGE_SIZE)
-            .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
+/// One mapping: `len` usable bytes at `base`, then a guard page.
+#[derive(Debug, Clone, Copy)]
+struct Mapping {
+    base: NonNull<u8>,
+    len: usize,
+}
+
+impl Mapping {
+    fn map(len: usize) -> Result<Mapping> {
         let total = len
             .checked_add(PAGE_SIZE)
             .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
@@ -68,52 +70,211 @@ impl HypercallBuffer {
         }
         let (flags, fd) = match device {
             Some(fd) => (libc::MAP_SHARED | libc::MAP_FIXED, fd),
-            None => (
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_LOCKED | libc::MAP_FIXED,
-                -1,
-            ),
+            None => (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_LOCKED | libc::MAP_FIXED, -1),
         };
         // SAFETY: MAP_FIXED replaces only pages of the reservation made just
         // above, which nothing else references.
-        let p = unsafe {
-            libc::mmap(reserve, len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, 0)
-        };
+        let p = unsafe { libc::mmap(reserve, len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, 0) };
         if p == libc::MAP_FAILED {
             let e = errno();
             // SAFETY: unmapping exactly the reservation made above.
             unsafe { libc::munmap(reserve, total) };
             return Err(Error::Os { call: "mmap", errno: e });
         }
-        let buf = HypercallBuffer {
+        let m = Mapping {
             // SAFETY: mmap succeeded, so `p` is not null.
             base: unsafe { NonNull::new_unchecked(p.cast()) },
             len,
-            anonymous: device.is_none(),
         };
-        // Keep the pages out of any child created by fork(): a child must not
-        // share (device) or copy-on-write (anonymous) memory the hypervisor
-        // may be writing for this process. The device's VM_IO mapping may
-        // refuse the advice on some kernels; that only matters for sharing,
-        // and a buffer never outlives the call that made it.
+        // Keep the pages and the guard page out of any child. Linux accepts
+        // the advice on the device's VM_IO mapping; should it not, the pool's
+        // fork handler still keeps a child from using the buffer.
         // SAFETY: the range is our own mapping.
-        let r = unsafe { libc::madvise(p, len, libc::MADV_DONTFORK) };
-        if r != 0 && buf.anonymous {
-            return Err(Error::Os { call: "madvise", errno: errno() });
+        if unsafe { libc::madvise(p, total, libc::MADV_DONTFORK) } != 0 && device.is_none() {
+            let e = errno();
+            m.unmap();
+            return Err(Error::Os { call: "madvise", errno: e });
         }
-        if buf.anonymous {
+        if device.is_none() {
             // Make every page present and private before the hypervisor
             // sees it.
             for off in (0..len).step_by(PAGE_SIZE) {
                 // SAFETY: `off < len`, inside the writable mapping.
-                unsafe { buf.base.as_ptr().add(off).write_volatile(0) };
+                unsafe { m.base.as_ptr().add(off).write_volatile(0) };
             }
         }
-        Ok(buf)
+        Ok(m)
+    }
+
+    fn unmap(self) {
+        // Errors are carried as values and errno is set once at the C
+        // boundary, after cleanup, so munmap may clobber errno here.
+        // SAFETY: unmaps exactly the region and guard page mapped in `map`,
+        // which no live HypercallBuffer refers to any more.
+        unsafe { libc::munmap(self.base.as_ptr().cast::<c_void>(), self.len + PAGE_SIZE) };
+    }
+}
+
+/// The reuse pool: a few free mappings, guarded by a spin lock that the fork
+/// handlers can hold across `fork()` (a std Mutex guard cannot).
+struct Pool {
+    locked: AtomicBool,
+    inner: UnsafeCell<PoolInner>,
+}
+
+struct PoolInner {
+    pid: libc::pid_t,
+    free: [Option<Mapping>; POOL_SLOTS],
+}
+
+// SAFETY: `inner` is only accessed while `locked` is held (see `with`).
+unsafe impl Sync for Pool {}
+
+static POOL: Pool = Pool {
+    locked: AtomicBool::new(false),
+    inner: UnsafeCell::new(PoolInner { pid: 0, free: [None; POOL_SLOTS] }),
+};
+static FORK_HANDLERS: Once = Once::new();
+
+impl Pool {
+    fn lock(&self) {
+        while self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            std::thread::yield_now();
+        }
+    }
+
+    fn unlock(&self) {
+        self.locked.store(false, Ordering::Release);
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut PoolInner) -> R) -> R {
+        self.lock();
+        // SAFETY: the lock is held, so this is the only reference.
+        let r = f(unsafe { &mut *self.inner.get() });
+        self.unlock();
+        r
+    }
+}
+
+extern "C" fn before_fork() {
+    POOL.lock();
+}
+
+extern "C" fn after_fork_in_parent() {
+    POOL.unlock();
+}
+
+extern "C" fn after_fork_in_child() {
+    // Runs in the child before fork() returns: nothing can have been mapped
+    // over the pooled ranges yet, so unmapping them is safe (they are absent
+    // already when MADV_DONTFORK took effect).
+    // SAFETY: `before_fork` took the lock in the forking thread, which is
+    // this thread of the child; no other thread exists here.
+    let inner = unsafe { &mut *POOL.inner.get() };
+    for m in inner.free.iter_mut().filter_map(Option::take) {
+        m.unmap();
+    }
+    // SAFETY: getpid has no preconditions.
+    inner.pid = unsafe { libc::getpid() };
+    POOL.unlock();
+}
+
+fn take(len: usize) -> Option<Mapping> {
+    FORK_HANDLERS.call_once(|| {
+        // SAFETY: the handlers are plain functions living as long as this
+        // library (glibc drops them if the library is unloaded).
+        unsafe { libc::pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child)) };
+    });
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    POOL.with(|p| {
+        if p.pid != pid {
+            // Forked without our handler (e.g. a raw clone): the mappings may
+            // be gone and their addresses reused; forget them, unmap nothing.
+            p.free = [None; POOL_SLOTS];
+            p.pid = pid;
+        }
+        // The smallest free mapping that is large enough.
+        let best = p
+            .free
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.filter(|m| m.len >= len).map(|m| (i, m.len)))
+            .min_by_key(|&(_, l)| l)?;
+        p.free[best.0].take()
+    })
+}
+
+fn give_back(m: Mapping) {
+    if m.len > POOL_MAX_BYTES {
+        return m.unmap();
+    }
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let evicted = POOL.with(|p| {
+        if p.pid != pid {
+            p.free = [None; POOL_SLOTS];
+            p.pid = pid;
+        }
+        if let Some(slot) = p.free.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(m);
+            return None;
+        }
+        // Full: keep the larger ones.
+        let (i, smallest) = p
+            .free
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| (i, s)))
+            .min_by_key(|(_, s)| s.len)?;
+        if smallest.len < m.len {
+            p.free[i] = Some(m);
+            Some(smallest)
+        } else {
+            Some(m)
+        }
+    });
+    if let Some(e) = evicted {
+        e.unmap();
+    }
+}
+
+/// Empties the reuse pool, unmapping its buffers. Returns how many there were.
+pub fn release_pool() -> usize {
+    let free = POOL.with(|p| core::mem::replace(&mut p.free, [None; POOL_SLOTS]));
+    free.iter().flatten().map(|m| m.unmap()).count()
+}
+
+/// A page-aligned, hypercall-safe region followed by a guard page, from the
+/// pool or freshly mapped (then zero-filled).
+#[derive(Debug)]
+pub struct HypercallBuffer {
+    map: Mapping,
+}
+
+// SAFETY: the buffer exclusively owns its mapping; moving it to another thread
+// moves that ownership. No thread-affine state is involved.
+unsafe impl Send for HypercallBuffer {}
+
+impl HypercallBuffer {
+    /// At least `bytes` (at least one page) of hypercall-safe memory. A reused
+    /// buffer may hold bytes of an earlier call: the hypervisor overwrites what
+    /// it reports, and nothing else is read.
+    pub fn new(bytes: usize) -> Result<Self> {
+        let len = bytes
+            .max(1)
+            .checked_next_multiple_of(PAGE_SIZE)
+            .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
+        let map = match take(len) {
+            Some(m) => m,
+            None => Mapping::map(len)?,
+        };
+        Ok(HypercallBuffer { map })
     }
 
     /// Usable length in bytes (whole pages).
     pub fn len(&self) -> usize {
-        self.len
+        self.map.len
     }
 
     /// Always false: a buffer has at least one page.
@@ -123,40 +284,37 @@ impl HypercallBuffer {
 
     /// The start of the region.
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.base.as_ptr()
+        self.map.base.as_ptr()
     }
 
     /// The region as bytes.
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: `len` bytes from `base` are mapped readable for as long as
-        // `self` lives, and were initialised (zero-filled by the kernel).
-        unsafe { core::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+        // `self` lives, and are initialised (zero-filled by the kernel, then
+        // written only as bytes).
+        unsafe { core::slice::from_raw_parts(self.map.base.as_ptr(), self.map.len) }
     }
 
     /// The region as mutable bytes.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`, and `&mut self` makes the borrow unique.
-        unsafe { core::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.map.base.as_ptr(), self.map.len) }
     }
 }
 
 impl Drop for HypercallBuffer {
     fn drop(&mut self) {
-        let p = self.base.as_ptr().cast::<c_void>();
-        // errno is not touched by the caller-visible path: errors are carried
-        // as values and errno is set once at the C boundary, after cleanup.
-        if self.anonymous {
-            // SAFETY: our own mapping; undo the advice before unmapping.
-            unsafe { libc::madvise(p, self.len, libc::MADV_DOFORK) };
-        }
-        // SAFETY: unmaps exactly the region and guard page mapped in `new`.
-        unsafe { libc::munmap(p, self.len + PAGE_SIZE) };
+        give_back(self.map);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// The pool is process-wide: tests that look at it run one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
 
     /// The protection string /proc/self/maps shows for the page at `addr`.
     fn protection_at(addr: usize) -> String {
@@ -172,28 +330,78 @@ mod tests {
         String::from("unmapped")
     }
 
+    fn no_device() -> bool {
+        !std::path::Path::new("/dev/xen/hypercall").exists()
+    }
+
     #[test]
     fn buffer_is_whole_zeroed_writable_pages_followed_by_a_guard_page() {
-        if std::path::Path::new("/dev/xen/hypercall").exists() {
+        let _g = SERIAL.lock().unwrap();
+        if !no_device() {
             return; // device pages: covered on a Xen host
         }
-        let mut b = HypercallBuffer::new(5000).unwrap();
-        assert_eq!(b.len(), 2 * PAGE_SIZE);
+        release_pool();
+        // Larger than the pool keeps: really unmapped on drop.
+        let mut b = HypercallBuffer::new(POOL_MAX_BYTES + 5000).unwrap();
+        let len = b.len();
+        assert_eq!(len, POOL_MAX_BYTES + 2 * PAGE_SIZE);
         assert!(b.as_slice().iter().all(|&x| x == 0));
         b.as_mut_slice().fill(0x5A);
         let base = b.as_mut_ptr() as usize;
         assert!(protection_at(base).starts_with("rw"));
-        assert_eq!(protection_at(base + b.len()), "---p", "guard page");
+        assert_eq!(protection_at(base + len), "---p", "guard page");
         drop(b);
         assert_eq!(protection_at(base), "unmapped");
-        assert_eq!(protection_at(base + 2 * PAGE_SIZE), "unmapped");
+        assert_eq!(protection_at(base + len), "unmapped");
     }
 
     #[test]
     fn zero_bytes_still_gives_one_page() {
-        if std::path::Path::new("/dev/xen/hypercall").exists() {
-            return;
-        }
+        let _g = SERIAL.lock().unwrap();
         assert_eq!(HypercallBuffer::new(0).unwrap().len(), PAGE_SIZE);
+    }
+
+    #[test]
+    fn small_buffers_are_reused_and_the_pool_is_bounded() {
+        let _g = SERIAL.lock().unwrap();
+        release_pool();
+        let mut a = HypercallBuffer::new(100).unwrap();
+        let a_addr = a.as_mut_ptr() as usize;
+        drop(a);
+        let mut b = HypercallBuffer::new(200).unwrap();
+        assert_eq!(b.as_mut_ptr() as usize, a_addr, "the pooled page is reused");
+        // Three live at once, all returned: only POOL_SLOTS stay.
+        let c = HypercallBuffer::new(3 * PAGE_SIZE).unwrap();
+        let d = HypercallBuffer::new(2 * PAGE_SIZE).unwrap();
+        drop((b, c, d));
+        assert_eq!(release_pool(), POOL_SLOTS);
+        assert_eq!(release_pool(), 0);
+    }
+
+    #[test]
+    fn a_forked_child_gets_no_pooled_buffer_of_its_parent() {
+        let _g = SERIAL.lock().unwrap();
+        release_pool();
+        let mut a = HypercallBuffer::new(100).unwrap();
+        let parent_addr = a.as_mut_ptr() as usize;
+        drop(a); // pooled
+        // SAFETY: the child only calls async-signal-safe-enough code paths of
+        // this test (mmap, /proc reads) and exits with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // The parent's pooled pages are not in the child, the child's
+            // pool is empty, and the child can still get buffers.
+            let gone = !no_device() || protection_at(parent_addr) == "unmapped";
+            let empty = release_pool() == 0;
+            let ok = HypercallBuffer::new(100).is_ok();
+            // SAFETY: ends the child without running the parent's atexit state.
+            unsafe { libc::_exit(if gone && empty && ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child saw the parent's buffer");
+        let mut c = HypercallBuffer::new(100).unwrap();
+        assert_eq!(c.as_mut_ptr() as usize, parent_addr, "the parent keeps its pool");
     }
 }

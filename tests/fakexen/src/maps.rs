@@ -1,0 +1,113 @@
+//! Which parts of the address space are hypercall-safe: pages mapped from
+//! the (emulated) hypercall device, and locked anonymous pages.
+
+use std::collections::BTreeMap;
+
+/// How a range became hypercall-safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An mmap of /dev/xen/hypercall.
+    Device,
+    /// An anonymous mmap with MAP_LOCKED.
+    MapLocked,
+    /// mlock()ed memory.
+    Mlocked,
+}
+
+/// Disjoint ranges `start -> (end, kind)`.
+#[derive(Debug, Default)]
+pub struct Ranges {
+    map: BTreeMap<usize, (usize, Kind)>,
+}
+
+impl Ranges {
+    pub const fn new() -> Self {
+        Ranges { map: BTreeMap::new() }
+    }
+
+    /// Forgets `[a, b)`, splitting ranges that straddle either end. With
+    /// `only`, forgets just the pieces of those kinds.
+    pub fn remove(&mut self, a: usize, b: usize, only: Option<&[Kind]>) {
+        if a >= b {
+            return;
+        }
+        let hit: Vec<(usize, usize, Kind)> = self
+            .map
+            .range(..b)
+            .rev()
+            .take_while(|(_, &(e, _))| e > a)
+            .map(|(&s, &(e, k))| (s, e, k))
+            .collect();
+        // `take_while` above stops at the first range ending at or before `a`;
+        // ranges are disjoint and sorted, so that is exact.
+        for (s, e, k) in hit {
+            if only.is_some_and(|ks| !ks.contains(&k)) {
+                continue;
+            }
+            self.map.remove(&s);
+            if s < a {
+                self.map.insert(s, (a, k));
+            }
+            if e > b {
+                self.map.insert(b, (e, k));
+            }
+        }
+    }
+
+    /// Records `[a, b)` as `kind`, replacing whatever was recorded there.
+    pub fn insert(&mut self, a: usize, b: usize, kind: Kind) {
+        if a >= b {
+            return;
+        }
+        self.remove(a, b, None);
+        self.map.insert(a, (b, kind));
+    }
+
+    /// Whether every byte of `[a, b)` lies in recorded ranges.
+    pub fn covers(&self, a: usize, b: usize) -> bool {
+        if a >= b {
+            return true;
+        }
+        let mut pos = a;
+        let Some((_, &(e, _))) = self.map.range(..=pos).next_back() else { return false };
+        if e <= pos {
+            return false;
+        }
+        pos = e;
+        while pos < b {
+            match self.map.get(&pos) {
+                Some(&(e, _)) => pos = e,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Number of recorded ranges.
+    #[allow(dead_code)]
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_and_cover() {
+        let mut r = Ranges::new();
+        r.insert(0x1000, 0x5000, Kind::Device);
+        assert!(r.covers(0x1000, 0x5000));
+        r.remove(0x2000, 0x3000, None);
+        assert!(!r.covers(0x1000, 0x5000));
+        assert!(r.covers(0x1000, 0x2000) && r.covers(0x3000, 0x5000));
+        r.insert(0x2000, 0x3000, Kind::MapLocked);
+        assert!(r.covers(0x1800, 0x4800));
+        r.remove(0x0, 0x10000, Some(&[Kind::MapLocked]));
+        assert!(!r.covers(0x1800, 0x4800));
+        assert_eq!(r.len(), 2);
+        r.remove(0x0, 0x10000, None);
+        assert_eq!(r.len(), 0);
+    }
+}
