@@ -12,9 +12,10 @@
 //! is `MADV_DONTFORK`: a child created by `fork()` never shares, nor
 //! copies-on-write, memory the hypervisor may be writing for the parent.
 //!
-//! Small buffers are kept for reuse in a process-wide pool (at most
-//! [`POOL_SLOTS`] buffers of at most [`POOL_MAX_BYTES`] each), so listing in
-//! steady state maps nothing. The pool is emptied in a child right after
+//! Buffers are kept for reuse in a process-wide pool (at most [`POOL_SLOTS`]
+//! buffers of at most [`POOL_MAX_BYTES`] each; one much larger than a request
+//! is unmapped rather than reused, so the pool holds about what the latest
+//! listings needed), so listing in steady state maps nothing. The pool is emptied in a child right after
 //! `fork()` (a `pthread_atfork` handler) and is forgotten if the process id
 //! ever changes without it, so parent and child never use one buffer at once.
 
@@ -31,7 +32,11 @@ pub const PAGE_SIZE: usize = 4096;
 /// Buffers kept for reuse.
 pub const POOL_SLOTS: usize = 2;
 /// Largest buffer kept for reuse (bigger ones are unmapped when dropped).
-pub const POOL_MAX_BYTES: usize = 1 << 20;
+pub const POOL_MAX_BYTES: usize = 64 << 20;
+/// A pooled buffer is reused only for requests of at least 1/`POOL_WASTE` of
+/// its size; a much smaller request unmaps it instead. So the pool holds
+/// about what the latest listings needed, not the largest one ever made.
+pub const POOL_WASTE: usize = 4;
 
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
@@ -201,7 +206,16 @@ fn take(len: usize) -> Option<Mapping> {
             .enumerate()
             .filter_map(|(i, m)| m.filter(|m| m.len >= len).map(|m| (i, m.len)))
             .min_by_key(|&(_, l)| l)?;
-        p.free[best.0].take()
+        Some(p.free[best.0].take()?)
+    })
+    .and_then(|m| {
+        if m.len > PAGE_SIZE && m.len / POOL_WASTE > len {
+            // Far too big for this request: give the memory back.
+            m.unmap();
+            None
+        } else {
+            Some(m)
+        }
     })
 }
 
@@ -345,8 +359,8 @@ mod tests {
         let mut b = HypercallBuffer::new(POOL_MAX_BYTES + 5000).unwrap();
         let len = b.len();
         assert_eq!(len, POOL_MAX_BYTES + 2 * PAGE_SIZE);
-        assert!(b.as_slice().iter().all(|&x| x == 0));
-        b.as_mut_slice().fill(0x5A);
+        assert!(b.as_slice().iter().step_by(PAGE_SIZE).all(|&x| x == 0));
+        b.as_mut_slice()[..PAGE_SIZE].fill(0x5A);
         let base = b.as_mut_ptr() as usize;
         assert!(protection_at(base).starts_with("rw"));
         assert_eq!(protection_at(base + len), "---p", "guard page");
@@ -376,6 +390,27 @@ mod tests {
         drop((b, c, d));
         assert_eq!(release_pool(), POOL_SLOTS);
         assert_eq!(release_pool(), 0);
+    }
+
+    #[test]
+    fn a_pooled_buffer_far_larger_than_needed_is_unmapped_not_reused() {
+        let _g = SERIAL.lock().unwrap();
+        release_pool();
+        let mut big = HypercallBuffer::new(64 * PAGE_SIZE).unwrap();
+        let big_addr = big.as_mut_ptr() as usize;
+        drop(big);
+        let mut small = HypercallBuffer::new(100).unwrap();
+        assert_ne!(small.as_mut_ptr() as usize, big_addr);
+        assert_eq!(protection_at(big_addr), "unmapped");
+        drop(small);
+        // A request of a quarter or more reuses it.
+        let mut big = HypercallBuffer::new(64 * PAGE_SIZE).unwrap();
+        let big_addr = big.as_mut_ptr() as usize;
+        drop(big);
+        let mut quarter = HypercallBuffer::new(16 * PAGE_SIZE).unwrap();
+        assert_eq!(quarter.as_mut_ptr() as usize, big_addr);
+        drop(quarter);
+        release_pool();
     }
 
     #[test]

@@ -154,12 +154,10 @@ impl Layout {
     }
 }
 
-fn u32_at(bytes: &[u8], off: usize) -> u32 {
-    u32::from_ne_bytes([bytes[off], bytes[off + 1], bytes[off + 2], bytes[off + 3]])
-}
-
 /// Checks one batch's entries `[from, from + count)` as laid out in the
-/// buffer and returns the (name, metadata) bytes they claim.
+/// buffer against the (name, metadata) byte counts the hypervisor reported:
+/// every name length in 1..=128 and ending on a NUL inside the reported
+/// bytes, and the lengths adding up exactly.
 fn check_batch(
     bytes: &[u8],
     lay: &Layout,
@@ -169,27 +167,25 @@ fn check_batch(
     name_total: usize,
     meta_total: usize,
 ) -> Result<()> {
-    let mut names = 0usize;
-    let mut metas = 0usize;
-    for i in from..from + count {
-        let l = u32_at(bytes, lay.len + 4 * i) as usize;
+    let lens = &bytes[lay.len + 4 * from..lay.len + 4 * (from + count)];
+    let mlens = &bytes[lay.metadata_len + 4 * from..lay.metadata_len + 4 * (from + count)];
+    let names = &bytes[lay.name + name_used..lay.name + name_used + name_total];
+    let mut end = 0usize;
+    for l in lens.chunks_exact(4) {
+        let l = u32::from_ne_bytes([l[0], l[1], l[2], l[3]]) as usize;
         if l == 0 || l > XEN_LIVEPATCH_NAME_SIZE as usize {
             return Err(Error::Overflow("a name length outside 1..=128"));
         }
-        names += l;
-        if names > name_total {
-            return Err(Error::Overflow("name lengths exceed the name bytes reported"));
-        }
+        end += l;
         // Each name ends with its NUL, inside the bytes reported.
-        if bytes[lay.name + name_used + names - 1] != 0 {
-            return Err(Error::Overflow("a name without its NUL terminator"));
-        }
-        metas += u32_at(bytes, lay.metadata_len + 4 * i) as usize;
-        if metas > meta_total {
-            return Err(Error::Overflow("metadata lengths exceed the metadata bytes reported"));
+        match names.get(end - 1) {
+            Some(0) => {}
+            Some(_) => return Err(Error::Overflow("a name without its NUL terminator")),
+            None => return Err(Error::Overflow("name lengths exceed the name bytes reported")),
         }
     }
-    if names != name_total || metas != meta_total {
+    let metas: u64 = mlens.chunks_exact(4).map(|l| u64::from(u32::from_ne_bytes([l[0], l[1], l[2], l[3]]))).sum();
+    if end != name_total || metas != meta_total as u64 {
         return Err(Error::Overflow("lengths do not add up to the bytes reported"));
     }
     Ok(())
@@ -289,7 +285,18 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
             }
         }
 
-        // One consistent snapshot: hand it over.
+        // One consistent snapshot: hand it over. Check all of it once more
+        // first: a hypervisor writing outside the handles of a later batch
+        // could have changed lengths or terminators accepted earlier.
+        check_batch(
+            buf.as_slice(),
+            &lay,
+            0,
+            done as usize,
+            0,
+            name_used as usize,
+            meta_used as usize,
+        )?;
         let bytes = buf.as_slice();
         let n = done as usize;
         out.info.put_bytes(&bytes[lay.status..lay.status + 8 * n]);

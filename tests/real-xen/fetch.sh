@@ -51,7 +51,7 @@ ensure_qemu() {
     if command -v qemu-system-x86_64 >/dev/null; then QEMU=$(command -v qemu-system-x86_64); return; fi
     local c
     for c in "$CACHE"/unpacked/qemu-*/usr/bin/qemu-system-x86_64; do
-        if [ -x "$c" ] && "$c" --version >/dev/null 2>&1 && [ -e /usr/share/qemu/bios-256k.bin ]; then
+        if [ -x "$c" ] && "$c" --version >/dev/null 2>&1 && [ -e /usr/share/qemu/bios-256k.bin -o -e /usr/share/seabios/bios-256k.bin ]; then
             QEMU=$c; return
         fi
     done

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/busybox sh
 # dom0 /init of the real-Xen harness (busybox sh). Runs the checks and prints
 #   STAGE <name>                     progress (the host reports the last one on failure)
 #   RESULT <check> PASS|FAIL <detail>
@@ -13,6 +13,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 export PATH=/t/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LANG=C
+dmesg -n 1 2>/dev/null   # keep kernel messages from splitting RESULT lines
 cd /t || exit 1
 . /t/expected.env
 . /t/run.env
@@ -38,6 +39,9 @@ dump() { # dump NAME FILE [MAXLINES] : excerpt, lines cut at 160 bytes
     echo "END-DUMP $1"
 }
 finish() {
+    # kernel messages are kept off the console (dmesg -n 1): report crashes explicitly
+    dmesg | grep -E 'segfault|general protection|trap |invalid opcode|Oops|BUG' | head -20 \
+        | sed 's/^/KERNEL-LOG /'
     stage done
     echo INIT-DONE
     sync

@@ -44,7 +44,7 @@ static int snapshot(char **text, size_t *textlen, const char **stage)
         *stage = "xc_livepatch_list returned 0 with done != nr or left != 0";
         fprintf(stderr, "lpdump: done=%u nr=%u left=%u\n", done, nr, left);
         rc = -1;
-        err = EBADE;
+        err = EBADE;   /* counted as "short" by --loop */
     }
     if (rc == 0) {
         fprintf(m, "count %u\n", done);
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 5 && !strcmp(argv[1], "--loop")) {
-        long n = atol(argv[2]), ok = 0, torn = 0, errs = 0, errno_count[256] = {0};
+        long n = atol(argv[2]), ok = 0, torn = 0, errs = 0, shortr = 0, errno_count[256] = {0};
         int cmin = 1 << 30, cmax = -1, nch;
         struct lp_table stat, churn, got;
         char why[512];
@@ -101,8 +101,8 @@ int main(int argc, char **argv)
         for (long i = 0; i < n; i++) {
             if (snapshot(&text, &tl, &stage)) {
                 int e = errno;
-                errs++;
-                errno_count[e & 255]++;
+                if (e == EBADE) shortr++;
+                else { errs++; errno_count[e & 255]++; }
                 continue;
             }
             lp_table_parse(&got, text, tl);
@@ -118,7 +118,8 @@ int main(int argc, char **argv)
             free(text);
             text = NULL;
         }
-        printf("loop snapshots=%ld consistent=%ld torn=%ld errors=%ld", n, ok, torn, errs);
+        printf("loop snapshots=%ld consistent=%ld torn=%ld short(rc 0, done!=nr)=%ld errors=%ld", n, ok,
+               torn, shortr, errs);
         for (int e = 0; e < 256; e++)
             if (errno_count[e]) printf(" errno%d(%s)=%ld", e, strerror(e), errno_count[e]);
         printf(" churn_entries_seen=%d..%d seconds=%.2f\n", cmax < 0 ? 0 : cmin, cmax, now() - t0);

@@ -21,6 +21,7 @@ ap.add_argument("log")
 a = ap.parse_args()
 
 raw = open(a.log, "rb").read().decode("utf-8", "replace").replace("\r", "")
+raw = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)  # SeaBIOS/QEMU terminal escapes
 lines = raw.split("\n")
 tag = "[%s]" % a.tag
 results, order, last_stage, done = {}, [], None, False
@@ -44,8 +45,8 @@ for ln in lines:
     m = re.search(r"TIMING (.*)", ln)
     if m:
         print("%s timing: %s" % (tag, m.group(1)))
-    if "Xen version" in ln and "xen" not in marks:
-        marks["xen"] = ln.strip()
+    if "(XEN) Xen version" in ln and "xen" not in marks:
+        marks["xen"] = ln[ln.find("(XEN)"):].strip()
     if "build-id" in ln and "(XEN)" in ln and "bid" not in marks:
         marks["bid"] = ln.strip()
 
@@ -64,8 +65,10 @@ for name in EXPECTED:
 problems = []
 if not done:
     problems.append("dom0 /init never printed INIT-DONE (last stage: %s)" % (last_stage or "none: dom0 /init never started"))
-if a.qemu_rc == 124 or a.qemu_rc == 137:
+if a.qemu_rc == 124:
     problems.append("QEMU killed after the %ss timeout" % a.timeout)
+elif a.qemu_rc == 125:
+    problems.append("QEMU killed after a fatal console message")
 elif a.qemu_rc != 0:
     problems.append("QEMU exit status %d" % a.qemu_rc)
 for ln in lines:

@@ -153,12 +153,12 @@ EOF
     QEMU_FW=""; for fw in /usr/share/qemu /usr/share/seabios; do [ -d $fw ] && QEMU_FW="$QEMU_FW -L $fw"; done
     log "initramfs $(du -h "$d/initrd.cpio" | cut -f1), booting (timeout ${BOOT_TIMEOUT}s)"
     t0=$(date +%s.%N)
-    timeout --kill-after=10 "$BOOT_TIMEOUT" "$QEMU" -machine pc -m 2048 -smp 2 -nographic -no-reboot \
+    python3 "$HERE/boot.py" --timeout "$BOOT_TIMEOUT" --log "$d/console.log" -- "$QEMU" -machine pc -m 2048 -smp 2 -nographic -no-reboot \
         -nic none -accel tcg -monitor none -serial stdio $QEMU_FW \
         -kernel "$xen" \
         -append 'console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot' \
         -initrd "$VMLINUX console=hvc0 earlyprintk=xen rdinit=/init,$d/initrd.cpio" \
-        < /dev/null > "$d/console.log" 2>&1
+
     rc=$?
     local secs
     secs=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1-$2}')

@@ -236,33 +236,78 @@ fn poke(addr: u64, data: &[u8]) -> bool {
 }
 
 /// The calling process's memory as the hypervisor sees it.
+///
+/// In strict mode the map of hypercall-safe ranges stays locked for the whole
+/// hypercall (munmap takes the same lock), so a checked range cannot vanish
+/// before it is copied, and copies are plain memory copies, as cheap as a
+/// real hypervisor's: a process_vm_* system call per access would dominate
+/// every timing taken over this shim. The range that satisfied the last check
+/// is remembered, since one hypercall touches one or a few buffers.
 struct Guest {
-    strict: bool,
+    safe: Option<std::sync::MutexGuard<'static, Ranges>>,
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl Guest {
-    fn allowed(&self, what: &str, addr: u64, len: usize) -> bool {
-        if !self.strict || len == 0 {
+    fn new(strict: bool) -> Guest {
+        Guest { safe: strict.then(|| lock(&SAFE)), last: std::cell::Cell::new((0, 0)) }
+    }
+
+    /// Whether `[addr, addr + len)` may be accessed; counts and logs a
+    /// violation otherwise.
+    fn check(&self, what: &str, addr: u64, len: usize) -> bool {
+        let Some(safe) = self.safe.as_ref() else { return true };
+        if len == 0 {
             return true;
         }
         let a = addr as usize;
-        let ok = a.checked_add(len).is_some_and(|b| lock(&SAFE).covers(a, b));
-        if !ok {
-            counts().strict_violations.fetch_add(1, Relaxed);
-            log(&format!(
-                "strict: hypervisor {what} of {len} bytes at {addr:#x}: not hypercall-device or locked memory -> EFAULT"
-            ));
+        let Some(b) = a.checked_add(len) else { return self.violation(what, addr, len) };
+        let (ls, le) = self.last.get();
+        if ls <= a && b <= le {
+            return true;
         }
-        ok
+        match safe.covering(a, b) {
+            Some(r) => {
+                self.last.set(r);
+                true
+            }
+            None => self.violation(what, addr, len),
+        }
+    }
+
+    fn violation(&self, what: &str, addr: u64, len: usize) -> bool {
+        counts().strict_violations.fetch_add(1, Relaxed);
+        log(&format!(
+            "strict: hypervisor {what} of {len} bytes at {addr:#x}: not hypercall-device or locked memory -> EFAULT"
+        ));
+        false
     }
 }
 
 impl GuestMemory for Guest {
     fn read(&self, addr: u64, out: &mut [u8]) -> bool {
-        self.allowed("read", addr, out.len()) && peek(addr, out)
+        if self.safe.is_none() {
+            return peek(addr, out);
+        }
+        if !self.check("read", addr, out.len()) {
+            return false;
+        }
+        // SAFETY: the range lies in live hypercall-device, locked or mlocked
+        // mappings (mapped readable and writable), which cannot be unmapped
+        // while the map lock is held.
+        unsafe { core::ptr::copy(addr as usize as *const u8, out.as_mut_ptr(), out.len()) };
+        true
     }
     fn write(&self, addr: u64, data: &[u8]) -> bool {
-        self.allowed("write", addr, data.len()) && poke(addr, data)
+        if self.safe.is_none() {
+            return poke(addr, data);
+        }
+        if !self.check("write", addr, data.len()) {
+            return false;
+        }
+        // SAFETY: as in `read`.
+        unsafe { core::ptr::copy(data.as_ptr(), addr as usize as *mut u8, data.len()) };
+        true
     }
 }
 
@@ -334,7 +379,7 @@ fn hypercall_ioctl(dfd: DevFd, argp: *mut c_void) -> c_int {
     if op == 35 {
         before_call(sh, a0);
     }
-    let r = sh.sim.hypercall(&Guest { strict: sh.scen.strict }, op, a0);
+    let r = sh.sim.hypercall(&Guest::new(sh.scen.strict), op, a0);
     if sh.trace {
         log(&format!("  -> {r}"));
     }
@@ -667,14 +712,17 @@ pub unsafe extern "C" fn mmap64(addr: *mut c_void, len: usize, prot: c_int, flag
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn munmap(addr: *mut c_void, len: usize) -> c_int {
+    // Forget the range first, and unmap with the map lock held, so that a
+    // hypercall copying in another thread never touches unmapped memory.
+    let guard = enter();
+    let mut safe = guard.as_ref().map(|_| lock(&SAFE));
+    if let Some(safe) = safe.as_mut() {
+        let a = addr as usize;
+        safe.remove(a, page_end(a, len), None);
+    }
     // SAFETY: forwarding the caller's arguments unchanged.
     let r = unsafe { real!("munmap", MunmapFn)(addr, len) };
-    if r == 0 {
-        if let Some(_g) = enter() {
-            let a = addr as usize;
-            lock(&SAFE).remove(a, page_end(a, len), None);
-        }
-    }
+    drop(safe);
     r
 }
 

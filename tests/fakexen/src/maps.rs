@@ -63,24 +63,17 @@ impl Ranges {
         self.map.insert(a, (b, kind));
     }
 
-    /// Whether every byte of `[a, b)` lies in recorded ranges.
-    pub fn covers(&self, a: usize, b: usize) -> bool {
-        if a >= b {
-            return true;
+    /// The contiguous run of recorded ranges that contains `[a, b)`, as
+    /// `(start, end)`, if there is one.
+    pub fn covering(&self, a: usize, b: usize) -> Option<(usize, usize)> {
+        let (&s, &(mut e, _)) = self.map.range(..=a).next_back()?;
+        if e <= a {
+            return None;
         }
-        let mut pos = a;
-        let Some((_, &(e, _))) = self.map.range(..=pos).next_back() else { return false };
-        if e <= pos {
-            return false;
+        while e < b {
+            e = self.map.get(&e)?.0;
         }
-        pos = e;
-        while pos < b {
-            match self.map.get(&pos) {
-                Some(&(e, _)) => pos = e,
-                None => return false,
-            }
-        }
-        true
+        Some((s, e))
     }
 
     /// Number of recorded ranges.

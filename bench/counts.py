@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Regression guard for the benchmark's exact counts (they are deterministic,
+unlike timings). For each scenario, runs bench/bench.c under fakexen with our
+library and asserts, per get_sizes + list call:
+
+  steady state (averaged over K calls after the first):
+    hypercalls      == 1 probe + ceil(N / batch), batch = min(1024, preempt)
+    buffer mappings == 0, bytes mapped == 0, E2BIG == 0
+  a fresh process (interface probe + sizing get_sizes + one get_sizes + list):
+    hypercalls      == 1 (0x16 refused on 0x15) + 1 + 1 + ceil(N / batch)
+    buffer mappings == 2 (one page for the probes, one arena for the list;
+                       1 when the arena fits in the probes' page)
+    arena bytes     <= bytes listed + 2 pages
+
+The real libxenctrl's counts are printed beside ours for reference.
+    python3 bench/counts.py BENCH_BINARY
+Prints "N passed, M failed".
+"""
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FX = os.path.join(ROOT, "target/release/libfakexen.so")
+OURS = os.path.join(ROOT, "target/release/libxc_livepatch.so")
+K = 3
+PAGE = 4096
+
+
+def run(bench, scn, preload, iters, out):
+    env = dict(os.environ, FAKEXEN_SCENARIO=scn, LD_PRELOAD=preload, FAKEXEN_COUNTERS=out)
+    p = subprocess.run([bench, str(iters), "0"], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr.strip())
+    res = dict(zip(p.stdout.split()[0::2], map(int, p.stdout.split()[1::2])))
+    c = {}
+    for line in open(out):
+        k, v = line.split()
+        c[k] = int(v)
+    return res, c
+
+
+def main():
+    bench = sys.argv[1]
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        scn = os.path.join(tmp, "s.scn")
+        for n, meta, device, preempt in [
+            (1, 0, True, None), (64, 1024, True, None), (1024, 0, True, None), (1024, 4096, True, None),
+            (1025, 64, True, None), (5000, 4096, True, None), (1024, 64, True, 64), (5000, 0, True, 64),
+            (1025, 1024, False, None), (5000, 4096, False, None), (1025, 0, False, 64),
+        ]:
+            with open(scn, "w") as f:
+                f.write(f"generate {n} {meta}\n")
+                if not device:
+                    f.write("hypercall-device absent\n")
+                if preempt:
+                    f.write(f"preempt {preempt}\n")
+            batch = min(1024, preempt or 1024)
+            data_calls = math.ceil(n / batch)
+            name = f"N={n} meta={meta} device={'yes' if device else 'no'} preempt={preempt or '-'}"
+            counts = {}
+            for lib, pre in (("real", FX), ("ours", f"{FX} {OURS}")):
+                r1, c1 = run(bench, scn, pre, 1, os.path.join(tmp, "c1"))
+                _, ck = run(bench, scn, pre, 1 + K, os.path.join(tmp, "ck"))
+                steady = {k: (ck[k] - c1[k]) / K for k in ("hypercalls", "buffer_mappings", "bytes_mapped", "e2big")}
+                counts[lib] = (r1, c1, steady)
+            r1, c1, st = counts["ours"]
+            _, rc1, rst = counts["real"]
+            listed = r1["bytes"]
+            checks = [
+                ("steady hypercalls", st["hypercalls"], 1 + data_calls),
+                ("steady buffer mappings", st["buffer_mappings"], 0),
+                ("steady bytes mapped", st["bytes_mapped"], 0),
+                ("steady E2BIG", st["e2big"], 0),
+                ("fresh-process hypercalls", c1["hypercalls"], 3 + data_calls),
+                # The probe's page is reused by a list whose arena fits in it.
+                ("fresh-process buffer mappings", c1["buffer_mappings"], 1 if 136 + listed <= PAGE else 2),
+                ("fresh-process arena within bytes listed + 2 pages", c1["bytes_mapped"] - PAGE <= listed + 2 * PAGE, True),
+            ]
+            bad = [(w, got, want) for w, got, want in checks if got != want]
+            if bad:
+                failed += 1
+                print(f"FAIL {name}: " + "; ".join(f"{w}: got {g}, want {x}" for w, g, x in bad))
+            else:
+                passed += 1
+                print(f"ok   {name}: per call ours {st['hypercalls']:g} hypercalls, {st['buffer_mappings']:g} mappings "
+                      f"(fresh process {c1['hypercalls']} / {c1['buffer_mappings']} / {c1['bytes_mapped']} B); "
+                      f"libxenctrl {rst['hypercalls']:g} hypercalls ({rst['e2big']:g} E2BIG), "
+                      f"{rst['buffer_mappings']:g} mappings, {rst['bytes_mapped']:g} B")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
