@@ -77,18 +77,19 @@ def cases(quick):
 
 
 def svg_plot(rows, path):
-    """Log-log: median time per list (µs) against bytes listed; both libraries,
-    hypercall device present, no preemption."""
-    pts = {"libxenctrl": [], "xc-livepatch": []}
+    """Log-log: median time per call (µs) against bytes listed; both libraries,
+    hypercall device present, no preemption; one line per library and
+    metadata size, through N = 1 .. 5000 payloads."""
+    series = {}
     for r in rows:
         if r["device"] and not r["preempt"]:
-            pts["libxenctrl"].append((r["bytes_listed"], r["real_median_us"]))
-            pts["xc-livepatch"].append((r["bytes_listed"], r["ours_median_us"]))
-    allx = [x for v in pts.values() for x, _ in v]
-    ally = [y for v in pts.values() for _, y in v]
+            for lib, key in (("libxenctrl", "real_median_us"), ("xc-livepatch", "ours_median_us")):
+                series.setdefault((lib, r["meta"]), []).append((r["bytes_listed"], r[key]))
+    allx = [x for v in series.values() for x, _ in v]
+    ally = [y for v in series.values() for _, y in v]
     x0, x1 = math.floor(math.log10(min(allx))), math.ceil(math.log10(max(allx)))
     y0, y1 = math.floor(math.log10(min(ally))), math.ceil(math.log10(max(ally)))
-    W, H, L, B, T, R = 720, 480, 80, 60, 40, 170
+    W, H, L, B, T, R = 820, 500, 80, 60, 40, 250
     pw, ph = W - L - R, H - B - T
 
     def px(x):
@@ -112,15 +113,19 @@ def svg_plot(rows, path):
     o.append(f'<text x="{L + pw / 2}" y="{H - 16}" text-anchor="middle">bytes listed (names + metadata + 16 per entry)</text>')
     o.append(f'<text transform="translate(20 {T + ph / 2}) rotate(-90)" text-anchor="middle">median time per call (µs)</text>')
     colors = {"libxenctrl": "#c0392b", "xc-livepatch": "#2471a3"}
-    for i, (name, p) in enumerate(pts.items()):
+    dashes = {0: "", 1024: "6,3", 4096: "2,3"}
+    for i, ((lib, meta), p) in enumerate(sorted(series.items())):
         p.sort()
-        c = colors[name]
-        o.append('<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>'
-                 % (c, " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in p)))
+        c = colors[lib]
+        d = f' stroke-dasharray="{dashes.get(int(meta), "")}"' if dashes.get(int(meta)) else ""
+        o.append('<polyline fill="none" stroke="%s" stroke-width="1.5"%s points="%s"/>'
+                 % (c, d, " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in p)))
         for x, y in p:
             o.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{c}"/>')
-        o.append(f'<rect x="{L + pw + 16}" y="{T + 10 + 22 * i}" width="14" height="3" fill="{c}"/>')
-        o.append(f'<text x="{L + pw + 36}" y="{T + 16 + 22 * i}">{name}</text>')
+        ly = T + 10 + 22 * i
+        o.append(f'<line x1="{L + pw + 14}" y1="{ly}" x2="{L + pw + 40}" y2="{ly}" stroke="{c}" stroke-width="2"{d}/>')
+        o.append(f'<text x="{L + pw + 46}" y="{ly + 4}">{lib}, {int(meta)} B metadata</text>')
+    o.append(f'<text x="{L + pw + 14}" y="{T + 10 + 22 * len(series) + 10}" font-size="11">points: N = 1, 64, 1024, 1025, 5000</text>')
     o.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")
@@ -132,7 +137,17 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--csv", default=os.path.join(ROOT, "docs/bench.csv"))
     ap.add_argument("--svg", default=os.path.join(ROOT, "docs/bench.svg"))
+    ap.add_argument("--replot", action="store_true", help="only redraw the SVG from the CSV")
     a = ap.parse_args()
+    if a.replot:
+        with open(a.csv) as f:
+            keys = f.readline().strip().split(",")
+            rows = []
+            for line in f:
+                r = dict(zip(keys, line.strip().split(",")))
+                rows.append({k: (v == "True") if v in ("True", "False") else float(v) for k, v in r.items()})
+        svg_plot(rows, a.svg)
+        return 0
     rows = []
     hdr = (f"{'N':>5} {'meta':>5} {'dev':>3} {'pre':>3} | {'real med µs':>11} {'min':>8} | "
            f"{'ours med µs':>11} {'min':>8} | {'ratio':>5} | {'hcalls r/o':>10} {'maps r/o':>9} {'MiB mapped r/o':>16}")

@@ -11,10 +11,16 @@ use crate::abi::{xen_livepatch_status, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME
 use crate::error::{Error, Result};
 use crate::sysctl::{self, Buffer, Hypervisor, ListArgs, SYSCTL_SIZE};
 use core::marker::PhantomData;
+use core::sync::atomic::Ordering;
 
 /// Version changes tolerated in one call; the next one fails with EBUSY
 /// (libxenctrl allows the same number).
 pub const MAX_RESTARTS: u32 = 4;
+
+/// Entries a list buffer holds beyond the latest probed count (or beyond
+/// what the hypervisor says is left, when it has to grow): room for a few
+/// uploads between the probe and the list without a new buffer.
+pub const ENTRY_SLACK: u32 = 64;
 
 /// What a size probe reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +127,7 @@ pub struct Output<'a> {
 pub fn get_sizes<H: Hypervisor>(hv: &H) -> Result<Sizes> {
     let mut buf = hv.alloc(SYSCTL_SIZE)?;
     let r = sysctl::probe_sizes(hv, &mut buf)?;
+    hv.count_hint().store(r.left, Ordering::Relaxed);
     Ok(Sizes {
         nr: r.left,
         name_total_size: r.name_total_size,
@@ -210,21 +217,48 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
     // Every entry takes at least one name byte, so no more than `name_cap`
     // entries can ever be returned.
     let entries = max.min(name_cap);
-    let lay = Layout::new(entries as usize, name_cap as usize, meta_cap as usize)
+    // The buffer holds `held` entries: what the latest probe found (plus
+    // some slack), not the caller's `max`, which may be far larger than the
+    // list. It grows, keeping what it holds, if the list turns out longer.
+    let hint = hv.count_hint().load(Ordering::Relaxed);
+    let mut held = entries.min(hint.max(LIVEPATCH_LIST_MAX_NR).saturating_add(ENTRY_SLACK));
+    let mut lay = Layout::new(held as usize, name_cap as usize, meta_cap as usize)
         .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
     let mut buf = hv.alloc(lay.total)?;
-    let base = buf.as_mut_ptr() as u64;
 
     let mut restarts = 0;
     'restart: loop {
         let mut batch = entries.min(LIVEPATCH_LIST_MAX_NR);
         let mut done = 0u32;
-        let mut left;
+        let mut left = 0u32;
         let mut name_used = 0u32;
         let mut meta_used = 0u32;
         let mut version = None;
         loop {
-            let nr = (entries - done).min(batch);
+            if done == held {
+                // Full, and the hypervisor has `left` more: a bigger buffer,
+                // with what was listed so far moved over.
+                let want = entries.min(done.saturating_add(left).saturating_add(ENTRY_SLACK));
+                let bigger = Layout::new(want as usize, name_cap as usize, meta_cap as usize)
+                    .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
+                let mut next = hv.alloc(bigger.total)?;
+                let (from, to) = (buf.as_slice(), next.as_mut_slice());
+                let n = done as usize;
+                for (a, b, len) in [
+                    (lay.status, bigger.status, 8 * n),
+                    (lay.len, bigger.len, 4 * n),
+                    (lay.metadata_len, bigger.metadata_len, 4 * n),
+                    (lay.name, bigger.name, name_used as usize),
+                    (lay.metadata, bigger.metadata, meta_used as usize),
+                ] {
+                    to[b..b + len].copy_from_slice(&from[a..a + len]);
+                }
+                buf = next;
+                lay = bigger;
+                held = want;
+            }
+            let base = buf.as_mut_ptr() as u64;
+            let nr = (held - done).min(batch);
             let args = ListArgs {
                 idx: start.checked_add(done).ok_or(Error::Overflow("start + done exceeds u32"))?,
                 nr,

@@ -522,7 +522,8 @@ struct SimInner {
     sim: Sim,
     regions: Arc<Regions>,
     iface: AtomicU32,
-    allocs: Mutex<(u64, AllocFailure)>,
+    hint: AtomicU32,
+    allocs: Mutex<(u64, AllocFailure, usize)>,
 }
 
 impl SimHypervisor {
@@ -533,7 +534,8 @@ impl SimHypervisor {
                 sim: Sim::new(payloads, cfg),
                 regions: Arc::new(Regions::default()),
                 iface: AtomicU32::new(0),
-                allocs: Mutex::new((0, AllocFailure::default())),
+                hint: AtomicU32::new(0),
+                allocs: Mutex::new((0, AllocFailure::default(), 0)),
             }),
         }
     }
@@ -546,6 +548,11 @@ impl SimHypervisor {
     /// Number of buffers allocated so far.
     pub fn allocations(&self) -> u64 {
         self.inner.allocs.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// The largest buffer allocated so far, in bytes.
+    pub fn max_allocation(&self) -> usize {
+        self.inner.allocs.lock().unwrap_or_else(|p| p.into_inner()).2
     }
 
     /// Number of buffers alive now.
@@ -579,6 +586,11 @@ impl Buffer for SimBuffer {
         // plain data) and is borrowed immutably for the slice's lifetime.
         unsafe { core::slice::from_raw_parts(self.mem.as_ptr().cast(), self.len) }
     }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique, and
+        // any byte pattern is a valid u64.
+        unsafe { core::slice::from_raw_parts_mut(self.mem.as_mut_ptr().cast(), self.len) }
+    }
 }
 
 impl Drop for SimBuffer {
@@ -598,6 +610,7 @@ impl Hypervisor for SimHypervisor {
             if a.1.nth == Some(a.0) {
                 return Err(Error::Os { call: "mmap", errno: libc::ENOMEM });
             }
+            a.2 = a.2.max(bytes);
         }
         let len = bytes.max(1).next_multiple_of(4096);
         let mem = vec![0u64; len / 8].into_boxed_slice();
@@ -618,5 +631,9 @@ impl Hypervisor for SimHypervisor {
 
     fn interface_cache(&self) -> &AtomicU32 {
         &self.inner.iface
+    }
+
+    fn count_hint(&self) -> &AtomicU32 {
+        &self.inner.hint
     }
 }

@@ -30,6 +30,8 @@ pub trait Buffer {
     fn len(&self) -> usize;
     /// The region as bytes.
     fn as_slice(&self) -> &[u8];
+    /// The region as mutable bytes.
+    fn as_mut_slice(&mut self) -> &mut [u8];
     /// Always false for a real buffer.
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -48,6 +50,11 @@ pub trait Hypervisor {
     fn sysctl(&self, buf: &mut Self::Buffer) -> Result<i64>;
     /// Where the probed interface version is kept (0 = not probed yet).
     fn interface_cache(&self) -> &AtomicU32;
+    /// Where the payload count of the latest size probe is kept: a hint for
+    /// how many entries a list call's buffer should hold (it grows if the
+    /// hint is short), so that buffers follow the hypervisor's real count
+    /// rather than the caller's `max`.
+    fn count_hint(&self) -> &AtomicU32;
 }
 
 /// The IN part of one LIST call. Handles are addresses inside the buffer.

@@ -11,6 +11,8 @@ use core::sync::atomic::AtomicU32;
 /// The sysctl interface version found on this host (0 until probed). One
 /// hypervisor per host, so one per process.
 static INTERFACE: AtomicU32 = AtomicU32::new(0);
+/// The payload count of the latest size probe in this process.
+static COUNT_HINT: AtomicU32 = AtomicU32::new(0);
 
 /// The hypervisor this process runs on, reached through `/dev/xen/privcmd`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +27,9 @@ impl Buffer for HypercallBuffer {
     }
     fn as_slice(&self) -> &[u8] {
         HypercallBuffer::as_slice(self)
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        HypercallBuffer::as_mut_slice(self)
     }
 }
 
@@ -42,5 +47,9 @@ impl Hypervisor for Xen {
 
     fn interface_cache(&self) -> &AtomicU32 {
         &INTERFACE
+    }
+
+    fn count_hint(&self) -> &AtomicU32 {
+        &COUNT_HINT
     }
 }

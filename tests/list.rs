@@ -609,3 +609,39 @@ fn rust_api_retries_when_the_list_grows_after_the_probe() {
 fn rust_api_on_an_empty_hypervisor_is_empty() {
     assert!(xc_livepatch::list_from(&hv(vec![])).unwrap().is_empty());
 }
+
+#[test]
+fn the_buffer_follows_the_hypervisor_not_a_huge_max() {
+    // A caller claiming room for a million entries: the buffer is sized by
+    // what the hypervisor holds, not by `max`.
+    let ps = sim::generated(10, 8);
+    let h = hv(ps.clone());
+    let (n, m) = totals(&ps);
+    let mut b = Bufs::new(1_000_000, n + 10, m + 10);
+    let r = b.list(&h, 0).unwrap();
+    assert_eq!(b.entries(&r), ps);
+    assert_eq!(h.allocations(), 1);
+    assert!(h.max_allocation() < 64 * 1024, "buffer of {} bytes", h.max_allocation());
+}
+
+#[test]
+fn without_a_probe_the_buffer_grows_and_keeps_what_it_listed() {
+    // No get_sizes first: the buffer starts at one batch and grows once.
+    let ps = sim::generated(3000, 20);
+    let h = hv_cfg(ps.clone(), |c| c.preempt_every = Some(500));
+    let (n, m) = totals(&ps);
+    let mut b = Bufs::new(5000, n, m);
+    let r = b.list(&h, 0).unwrap();
+    assert_eq!((r.done, r.left), (3000, 0));
+    assert_eq!(b.entries(&r), ps);
+    assert_eq!(h.allocations(), 2);
+    assert_eq!(h.live_buffers(), 0);
+}
+
+#[test]
+fn a_probe_sizes_the_buffer_so_it_never_grows() {
+    let ps = sim::generated(3000, 20);
+    let h = hv(ps.clone());
+    list_all(&h);
+    assert_eq!(h.allocations(), 2, "one for the probe, one for the list");
+}
