@@ -20,6 +20,8 @@ stage() {
 
 stage "cargo build --release" cargo build --release --locked
 stage "cargo test" cargo test --release --locked
+stage "cargo clippy (no warnings; every unsafe block has a SAFETY comment)" \
+  cargo clippy --release --locked -p xc-livepatch --all-targets -- -D warnings
 for s in scripts/test.d/*.sh; do
   [ -e "$s" ] || continue
   stage "$(basename "$s" .sh)" bash "$s"

@@ -206,7 +206,7 @@ fn take(len: usize) -> Option<Mapping> {
             .enumerate()
             .filter_map(|(i, m)| m.filter(|m| m.len >= len).map(|m| (i, m.len)))
             .min_by_key(|&(_, l)| l)?;
-        Some(p.free[best.0].take()?)
+        p.free[best.0].take()
     })
     .and_then(|m| {
         if m.len > PAGE_SIZE && m.len / POOL_WASTE > len {

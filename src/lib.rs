@@ -171,8 +171,10 @@ pub fn list_from<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>> {
         };
         let r = match list::list(hv, 0, &mut out) {
             Ok(r) => r,
-            // The list grew past the probed sizes: probe again.
-            Err(e @ (Error::Overflow(_) | Error::Hypervisor { errno: libc::ENOBUFS })) => {
+            // The list grew past the probed sizes: probe again. (Before Xen
+            // 4.21 the hypervisor writes on past the buffer, into its guard
+            // page: EFAULT.)
+            Err(e @ (Error::Overflow(_) | Error::Hypervisor { errno: libc::ENOBUFS | libc::EFAULT })) => {
                 last = e;
                 continue;
             }

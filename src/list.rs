@@ -95,7 +95,7 @@ impl<'a, T: Plain> Out<'a, T> {
     /// laid them out. Checked: never more than the capacity.
     fn put_bytes(&mut self, src: &[u8]) {
         let size = core::mem::size_of::<T>();
-        assert!(src.len() % size == 0, "copy-out of a partial element");
+        assert!(src.len().is_multiple_of(size), "copy-out of a partial element");
         assert!(src.len() / size <= self.cap, "copy-out beyond the caller's capacity");
         if src.is_empty() {
             return;
@@ -274,6 +274,16 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
                 Err(Error::Hypervisor { errno: libc::E2BIG }) if batch > 1 => {
                     batch /= 2;
                     continue;
+                }
+                // The list shrank below `start + done` since the last batch:
+                // Xen refuses the index before reporting the new version.
+                // That is a change of the list like any other: start over.
+                Err(Error::Hypervisor { errno: libc::EINVAL }) if done > 0 => {
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
+                        return Err(Error::ListUnstable);
+                    }
+                    continue 'restart;
                 }
                 r => r?,
             };

@@ -426,7 +426,7 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
         if copied == nr {
             break;
         }
-        if st.cfg.preempt_every.is_some_and(|k| k > 0 && copied % k == 0) {
+        if st.cfg.preempt_every.is_some_and(|k| k > 0 && copied.is_multiple_of(k)) {
             break;
         }
     }

@@ -43,7 +43,9 @@ pub trait Buffer {
 pub trait Hypervisor {
     /// The hypercall-safe memory this hypervisor accepts.
     type Buffer: Buffer;
-    /// Allocates at least `bytes` of zeroed hypercall-safe memory.
+    /// Allocates at least `bytes` of hypercall-safe memory. Its contents are
+    /// unspecified (a reused buffer keeps an earlier call's bytes): only what
+    /// the hypervisor reports having written is ever read.
     fn alloc(&self, bytes: usize) -> Result<Self::Buffer>;
     /// Runs the sysctl hypercall on the `xen_sysctl` at the start of `buf`.
     /// Returns the hypercall's non-negative value or the hypervisor's errno.

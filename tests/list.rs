@@ -645,3 +645,17 @@ fn a_probe_sizes_the_buffer_so_it_never_grows() {
     list_all(&h);
     assert_eq!(h.allocations(), 2, "one for the probe, one for the list");
 }
+
+#[test]
+fn a_list_shrinking_below_the_next_index_restarts_instead_of_einval() {
+    let ps = sim::generated(12, 4);
+    // Preempt every 5: data calls at 3, 4, 5 (1: 0x16 refused, 2: probe).
+    // Before call 4, unload 8 payloads: index 5 is now beyond the list.
+    let h = hv_cfg(ps.clone(), |c| {
+        c.preempt_every = Some(5);
+        c.changes.insert(4, (0..8).map(|i| Change::Unload(format!("lp-{i:05}").into_bytes())).collect());
+    });
+    let (r, got) = list_all(&h);
+    assert_eq!((r.done, r.left), (4, 0));
+    assert_eq!(got, ps[8..].to_vec());
+}

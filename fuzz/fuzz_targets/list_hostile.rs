@@ -1,0 +1,655 @@
+//! Fuzz target: `list::get_sizes` + `list::list` against a HOSTILE hypervisor.
+//!
+//! The input drives three things, read in this order from one byte stream:
+//!   1. the honest part of the model: a `sim::Sim` (payloads, interface
+//!      version, preemption, E2BIG limit, list changes, injected errors);
+//!   2. the caller: whether `get_sizes` runs first, `max`, `start`, the name
+//!      and metadata capacities, and which allocation (if any) fails;
+//!   3. a script, one action per hypercall: answer honestly (through the
+//!      sim), answer honestly and then tamper with the reply (version,
+//!      remaining count, byte totals larger than the capacities sent, reply
+//!      count, arbitrary bytes written anywhere inside the buffer it was
+//!      given), return an arbitrary errno, return an arbitrary count
+//!      (negative, huge) with random buffer contents, or make no progress.
+//!      When the input runs out every further call is answered honestly.
+//!
+//! Invariants checked (any violation panics, which libFuzzer reports):
+//!   * every call returns, within a bound on the number of hypercalls;
+//!   * every request is well formed: LIST, pad/flags 0, nr <= 1024, the five
+//!     regions its handles and capacities describe lie inside the buffer,
+//!     after the 136-byte sysctl struct, and do not overlap;
+//!   * the caller's five arrays sit between poisoned canaries and are
+//!     pre-poisoned: nothing outside [0, done) entries and the reported byte
+//!     counts is ever written, nothing at all on failure;
+//!   * on success: done <= max, len[i] in 1..=128 and summing to the name
+//!     bytes reported, each name NUL-terminated, metadata_len[i] summing to
+//!     the metadata bytes reported, both within the capacities; with an
+//!     honest hypervisor and a stable list, the output is exactly the
+//!     payloads [start, start + done) and `left` is right;
+//!   * with an honest hypervisor, a stable list and big-enough buffers the
+//!     call succeeds and lists everything up to `max`;
+//!   * on failure: an errno from the documented set, or one the model
+//!     injected;
+//!   * get_sizes allocates one buffer; list at most two alive at once (its
+//!     buffer grows when full) and a bounded number in all; none is left
+//!     alive after a call.
+
+#![no_main]
+
+use arbitrary::Unstructured;
+use libfuzzer_sys::fuzz_target;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::AtomicU32;
+use xc_livepatch::abi::xen_livepatch_status;
+use xc_livepatch::list::{self, Out, Output, MAX_RESTARTS};
+use xc_livepatch::sim::{self, Change, Config, GuestMemory, Payload, Sim};
+use xc_livepatch::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
+use xc_livepatch::Error;
+
+// ---- the hostile hypervisor's buffers ---------------------------------------
+
+struct HBuf {
+    mem: Box<[u64]>,
+    len: usize,
+    live: Rc<Cell<i64>>,
+}
+
+impl Buffer for HBuf {
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.mem.as_mut_ptr().cast()
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn as_slice(&self) -> &[u8] {
+        // SAFETY: `mem` holds `len` initialised bytes.
+        unsafe { core::slice::from_raw_parts(self.mem.as_ptr().cast(), self.len) }
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes_mut()
+    }
+}
+
+impl HBuf {
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, uniquely borrowed.
+        unsafe { core::slice::from_raw_parts_mut(self.mem.as_mut_ptr().cast(), self.len) }
+    }
+}
+
+impl Drop for HBuf {
+    fn drop(&mut self) {
+        self.live.set(self.live.get() - 1);
+    }
+}
+
+/// Guest memory = exactly the buffer of the current hypercall.
+struct Mem {
+    base: usize,
+    len: usize,
+}
+
+impl Mem {
+    fn range(&self, addr: u64, n: usize) -> Option<usize> {
+        let a = usize::try_from(addr).ok()?;
+        let end = a.checked_add(n)?;
+        (a >= self.base && end <= self.base + self.len).then_some(a)
+    }
+}
+
+impl GuestMemory for Mem {
+    fn read(&self, addr: u64, out: &mut [u8]) -> bool {
+        match self.range(addr, out.len()) {
+            // SAFETY: inside the live buffer, whose owner is blocked in sysctl.
+            Some(a) => unsafe {
+                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
+                true
+            },
+            None => out.is_empty(),
+        }
+    }
+    fn write(&self, addr: u64, data: &[u8]) -> bool {
+        match self.range(addr, data.len()) {
+            // SAFETY: as in `read`.
+            Some(a) => unsafe {
+                core::ptr::copy(data.as_ptr(), a as *mut u8, data.len());
+                true
+            },
+            None => data.is_empty(),
+        }
+    }
+}
+
+// ---- the hostile hypervisor --------------------------------------------------
+
+const E_COMMON: [i32; 14] = [
+    libc::EACCES, libc::EPERM, libc::EINVAL, libc::EFAULT, libc::E2BIG, libc::ENOBUFS,
+    libc::ENOSYS, libc::EAGAIN, libc::EBUSY, libc::ENOMEM, libc::EOPNOTSUPP, libc::ENOENT,
+    libc::EIO, libc::EOVERFLOW,
+];
+
+struct Hostile<'a> {
+    sim: Sim,
+    script: RefCell<Unstructured<'a>>,
+    iface: AtomicU32,
+    hint: AtomicU32,
+    live: Rc<Cell<i64>>,
+    peak_live: Cell<i64>,
+    allocs: Cell<u64>,
+    /// (1-based allocation number, errno)
+    fail_alloc: Option<(u64, i32)>,
+    calls: Cell<u64>,
+    call_limit: Cell<u64>,
+    /// Errnos the model returned or made the allocator return.
+    injected: RefCell<Vec<i32>>,
+    /// Whether any reply was not the honest sim's.
+    tampered: Cell<bool>,
+    /// Stuck: every further reply makes no progress (a consistently broken
+    /// hypervisor, not just a few bad replies).
+    stuck: Cell<bool>,
+}
+
+/// The sim's answer as the `Hypervisor` trait carries it.
+fn sim_result(r: i64) -> xc_livepatch::Result<i64> {
+    if r < 0 {
+        Err(Error::Hypervisor { errno: i32::try_from(-r).unwrap_or(libc::EIO) })
+    } else {
+        Ok(r)
+    }
+}
+
+fn get32(b: &[u8], o: usize) -> u32 {
+    u32::from_ne_bytes(b[o..o + 4].try_into().unwrap())
+}
+fn get64(b: &[u8], o: usize) -> u64 {
+    u64::from_ne_bytes(b[o..o + 8].try_into().unwrap())
+}
+fn put32(b: &mut [u8], o: usize, v: u32) {
+    b[o..o + 4].copy_from_slice(&v.to_ne_bytes());
+}
+
+/// Offsets inside struct xen_sysctl (xen-facts §1.6).
+const VERSION: usize = 16;
+const NR: usize = 24;
+const NAME_TOTAL: usize = 32;
+const META_TOTAL: usize = 36;
+const H_LEN: usize = 56;
+const H_META_LEN: usize = 72;
+
+impl Hostile<'_> {
+    fn byte(&self) -> u8 {
+        self.script.borrow_mut().arbitrary::<u8>().unwrap_or(0)
+    }
+    fn u32(&self) -> u32 {
+        self.script.borrow_mut().arbitrary::<u32>().unwrap_or(0)
+    }
+    fn i64(&self) -> i64 {
+        self.script.borrow_mut().arbitrary::<i64>().unwrap_or(0)
+    }
+    fn errno(&self) -> i32 {
+        let b = self.byte();
+        let e = if b < 128 { E_COMMON[b as usize % E_COMMON.len()] } else { 1 + (self.u32() % 4095) as i32 };
+        self.injected.borrow_mut().push(e);
+        e
+    }
+
+    /// The request must be a sane LIST whose regions lie inside the buffer.
+    fn check_request(&self, buf: &HBuf) {
+        let b = buf.as_slice();
+        let base = b.as_ptr() as u64;
+        let end = base + b.len() as u64;
+        assert_eq!(get32(b, 0), 27, "sysctl cmd");
+        assert_eq!(get32(b, 8), 2, "livepatch cmd LIST");
+        assert_eq!(get32(b, 12), 0, "op pad/flags");
+        assert_eq!(get32(b, 28), 0, "list pad");
+        let nr = u64::from(get32(b, NR));
+        assert!(nr <= 1024, "nr {nr} > 1024");
+        if nr == 0 {
+            return;
+        }
+        let regions = [
+            ("status", get64(b, 40), 8 * nr),
+            ("name", get64(b, 48), u64::from(get32(b, NAME_TOTAL))),
+            ("len", get64(b, H_LEN), 4 * nr),
+            ("metadata", get64(b, 64), u64::from(get32(b, META_TOTAL))),
+            ("metadata_len", get64(b, H_META_LEN), 4 * nr),
+        ];
+        for (what, h, n) in regions {
+            assert!(
+                h >= base + SYSCTL_SIZE as u64 && h.checked_add(n).is_some_and(|e| e <= end),
+                "{what} region [{h:#x}, +{n}) outside the buffer [{base:#x}, {end:#x}) or over the sysctl"
+            );
+        }
+        for (i, (wa, ha, na)) in regions.iter().enumerate() {
+            for (wb, hb, nb) in &regions[i + 1..] {
+                if *na > 0 && *nb > 0 {
+                    assert!(ha + na <= *hb || hb + nb <= *ha, "regions {wa} and {wb} overlap");
+                }
+            }
+        }
+    }
+
+    fn honest(&self, buf: &mut HBuf) -> i64 {
+        let mem = Mem { base: buf.as_mut_ptr() as usize, len: buf.len };
+        self.sim.hypercall(&mem, 35, buf.as_mut_ptr() as u64)
+    }
+
+    fn scribble(&self, buf: &mut HBuf) {
+        let n = 1 + self.byte() as usize % 4;
+        for _ in 0..n {
+            let len = buf.len;
+            let off = self.u32() as usize % len;
+            let k = (self.byte() as usize % 16 + 1).min(len - off);
+            let fill = self.byte();
+            let b = buf.bytes_mut();
+            for (j, x) in b[off..off + k].iter_mut().enumerate() {
+                *x = fill.wrapping_add(j as u8);
+            }
+        }
+    }
+
+    /// Tampers with an honest reply in place; returns the new count.
+    fn tamper(&self, buf: &mut HBuf, mut count: i64, name_cap: u32, meta_cap: u32) -> i64 {
+        let n = 1 + self.byte() % 3;
+        for _ in 0..n {
+            let what = self.byte() % 12;
+            let b = buf.bytes_mut();
+            match what {
+                0 => put32(b, VERSION, get32(b, VERSION).wrapping_add(1 + self.byte() as u32 % 2)),
+                1 => put32(b, NR, self.u32() % 3000),
+                2 => put32(b, NAME_TOTAL, name_cap.wrapping_add(1 + self.byte() as u32)),
+                3 => put32(b, META_TOTAL, meta_cap.wrapping_add(1 + self.byte() as u32)),
+                4 => put32(b, NAME_TOTAL, get32(b, NAME_TOTAL).wrapping_add(self.byte() as u32).wrapping_sub(128)),
+                5 => put32(b, META_TOTAL, get32(b, META_TOTAL).wrapping_add(self.byte() as u32).wrapping_sub(128)),
+                6 => count = count.wrapping_add(i64::from(self.byte() as i8)),
+                7 => count = self.i64(),
+                8 => {
+                    // One bogus len[i] or metadata_len[i] in the arrays.
+                    let h = get64(b, if self.byte() & 1 == 0 { H_LEN } else { H_META_LEN });
+                    let base = b.as_ptr() as u64;
+                    let i = u64::from(self.byte());
+                    let v = match self.byte() % 4 {
+                        0 => 0,
+                        1 => 129,
+                        2 => self.u32(),
+                        _ => self.byte() as u32,
+                    };
+                    if let Some(off) = h.checked_sub(base).and_then(|o| o.checked_add(4 * i)) {
+                        if off as usize + 4 <= b.len() {
+                            put32(b, off as usize, v);
+                        }
+                    }
+                }
+                9 => put32(b, VERSION, self.u32()),
+                _ => self.scribble(buf),
+            }
+        }
+        count
+    }
+}
+
+impl Hypervisor for Hostile<'_> {
+    type Buffer = HBuf;
+
+    fn alloc(&self, bytes: usize) -> xc_livepatch::Result<HBuf> {
+        let n = self.allocs.get() + 1;
+        self.allocs.set(n);
+        if let Some((nth, e)) = self.fail_alloc {
+            if nth == n {
+                self.injected.borrow_mut().push(e);
+                return Err(Error::Os { call: "mmap", errno: e });
+            }
+        }
+        assert!(bytes <= 64 << 20, "allocation of {bytes} bytes for a small listing");
+        let len = bytes.max(1).next_multiple_of(4096);
+        self.live.set(self.live.get() + 1);
+        self.peak_live.set(self.peak_live.get().max(self.live.get()));
+        Ok(HBuf { mem: vec![0u64; len / 8].into_boxed_slice(), len, live: self.live.clone() })
+    }
+
+    fn sysctl(&self, buf: &mut HBuf) -> xc_livepatch::Result<i64> {
+        let c = self.calls.get() + 1;
+        self.calls.set(c);
+        assert!(c <= self.call_limit.get(), "more than {} hypercalls: unbounded loop?", self.call_limit.get());
+        assert!(buf.len >= SYSCTL_SIZE);
+        self.check_request(buf);
+        let (name_cap, meta_cap) = (get32(buf.as_slice(), NAME_TOTAL), get32(buf.as_slice(), META_TOTAL));
+        let action = if self.stuck.get() { 232 } else { self.byte() };
+        let r: i64 = match action {
+            // Mostly honest, so that deep states are reachable.
+            0..=159 => return sim_result(self.honest(buf)),
+            160..=191 => {
+                self.tampered.set(true);
+                let r = self.honest(buf);
+                if r < 0 {
+                    return sim_result(r);
+                }
+                // May be any i64, negative included: the trait promises
+                // non-negative values, a hostile implementation need not.
+                self.tamper(buf, r, name_cap, meta_cap)
+            }
+            192..=215 => {
+                self.tampered.set(true);
+                return Err(Error::Hypervisor { errno: self.errno() });
+            }
+            216..=231 => {
+                // Garbage: random bytes anywhere, random fields, random count.
+                self.tampered.set(true);
+                self.scribble(buf);
+                let b = buf.bytes_mut();
+                for o in [VERSION, NR, NAME_TOTAL, META_TOTAL] {
+                    if self.byte() & 1 == 1 {
+                        put32(b, o, self.u32());
+                    }
+                }
+                self.i64()
+            }
+            232..=243 => {
+                // Zero progress while claiming entries left; from 240 on,
+                // for every call after this one too.
+                self.tampered.set(true);
+                if action >= 240 {
+                    self.stuck.set(true);
+                }
+                let b = buf.bytes_mut();
+                put32(b, NR, if self.stuck.get() { 1 } else { 1 + self.u32() % 2000 });
+                put32(b, NAME_TOTAL, 0);
+                put32(b, META_TOTAL, 0);
+                put32(b, VERSION, self.sim.version());
+                0
+            }
+            _ => {
+                // Lie larger than the capacity sent, after an honest copy.
+                self.tampered.set(true);
+                let r = self.honest(buf);
+                let b = buf.bytes_mut();
+                if self.byte() & 1 == 0 {
+                    put32(b, NAME_TOTAL, name_cap.saturating_add(1 + self.byte() as u32));
+                } else {
+                    put32(b, META_TOTAL, meta_cap.saturating_add(1 + self.byte() as u32));
+                }
+                r.max(0)
+            }
+        };
+        Ok(r)
+    }
+
+    fn interface_cache(&self) -> &AtomicU32 {
+        &self.iface
+    }
+
+    fn count_hint(&self) -> &AtomicU32 {
+        &self.hint
+    }
+}
+
+// ---- the caller ---------------------------------------------------------------
+
+const GUARD: usize = 32;
+const POISON: u8 = 0xA5;
+const P32: u32 = 0xA5A5_A5A5;
+const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: P32, rc: P32 as i32 };
+
+const DOCUMENTED: [i32; 12] = [
+    libc::EINVAL, libc::ENOENT, libc::EACCES, libc::EPERM, libc::ENOSYS, libc::EFAULT,
+    libc::E2BIG, libc::ENOBUFS, libc::EBUSY, libc::EOVERFLOW, libc::EIO, libc::ENOMEM,
+];
+
+fn payloads(u: &mut Unstructured) -> Vec<Payload> {
+    let mode = u.arbitrary::<u8>().unwrap_or(0);
+    if mode % 4 == 0 {
+        let n = u.int_in_range(0..=2100usize).unwrap_or(0);
+        let meta = u.int_in_range(0..=40usize).unwrap_or(0);
+        return sim::generated(n, meta);
+    }
+    let n = u.int_in_range(0..=12usize).unwrap_or(0);
+    (0..n)
+        .map(|i| {
+            let nl = u.int_in_range(1..=127usize).unwrap_or(1);
+            let mut name: Vec<u8> = u.bytes(nl).map(|b| b.to_vec()).unwrap_or_default();
+            name.iter_mut().for_each(|b| *b = if *b == 0 { b'x' } else { *b });
+            if name.is_empty() {
+                name = format!("p{i}").into_bytes();
+            }
+            let ml = u.int_in_range(0..=80usize).unwrap_or(0);
+            let meta = u.bytes(ml).map(|b| b.to_vec()).unwrap_or_default();
+            let state = u.int_in_range(0..=3u32).unwrap_or(1);
+            let rc = -(u.int_in_range(0..=20i32).unwrap_or(0));
+            Payload::new(name, meta).with_state(state, rc)
+        })
+        .collect()
+}
+
+fn config(u: &mut Unstructured, n: usize) -> Config {
+    let mut cfg = Config {
+        interface_version: [0x15, 0x16, 0x14, 0x13][u.int_in_range(0..=3usize).unwrap_or(0)],
+        ..Config::default()
+    };
+    let p = u.int_in_range(0..=9u32).unwrap_or(0);
+    cfg.preempt_every = (p > 0 && p < 9).then_some(p).or((p == 9).then_some(100));
+    if u.arbitrary::<bool>().unwrap_or(false) {
+        cfg.list_max_nr = u.int_in_range(1..=64u32).unwrap_or(1);
+    }
+    let changes = u.int_in_range(0..=3usize).unwrap_or(0);
+    for k in 0..changes {
+        let call = u.int_in_range(1..=24u64).unwrap_or(1);
+        let c = match u.int_in_range(0..=2u8).unwrap_or(0) {
+            0 => Change::Upload(Payload::new(format!("new-{k}"), format!("K={k}\0"))),
+            1 => Change::Unload(format!("lp-{:05}", u.int_in_range(0..=n.max(1)).unwrap_or(0)).into_bytes()),
+            _ => Change::SetState(b"lp-00000".to_vec(), 2, -11),
+        };
+        cfg.changes.entry(call).or_default().push(c);
+    }
+    if u.arbitrary::<u8>().unwrap_or(0) < 32 {
+        let call = u.int_in_range(1..=24u64).unwrap_or(1);
+        let e = E_COMMON[u.int_in_range(0..=E_COMMON.len() - 1).unwrap_or(0)];
+        cfg.inject.insert(call, e);
+    }
+    cfg
+}
+
+struct Bufs {
+    info: Vec<xen_livepatch_status>,
+    name: Vec<u8>,
+    len: Vec<u32>,
+    meta: Vec<u8>,
+    mlen: Vec<u32>,
+    max: usize,
+    name_cap: usize,
+    meta_cap: usize,
+}
+
+impl Bufs {
+    fn new(max: usize, name_cap: usize, meta_cap: usize) -> Bufs {
+        Bufs {
+            info: vec![PSTATUS; max + 2 * GUARD],
+            name: vec![POISON; name_cap + 2 * GUARD],
+            len: vec![P32; max + 2 * GUARD],
+            meta: vec![POISON; meta_cap + 2 * GUARD],
+            mlen: vec![P32; max + 2 * GUARD],
+            max,
+            name_cap,
+            meta_cap,
+        }
+    }
+
+    /// Everything outside [0, done) entries and the reported bytes is poison.
+    fn untouched_beyond(&self, done: usize, nb: usize, mb: usize) {
+        let e = GUARD + done;
+        assert!(self.info[..GUARD].iter().chain(&self.info[e..]).all(|s| *s == PSTATUS), "info written outside [0, done)");
+        assert!(self.len[..GUARD].iter().chain(&self.len[e..]).all(|&x| x == P32), "len written outside [0, done)");
+        assert!(self.mlen[..GUARD].iter().chain(&self.mlen[e..]).all(|&x| x == P32), "metadata_len written outside [0, done)");
+        assert!(self.name[..GUARD].iter().chain(&self.name[GUARD + nb..]).all(|&b| b == POISON), "name written outside the reported bytes");
+        assert!(self.meta[..GUARD].iter().chain(&self.meta[GUARD + mb..]).all(|&b| b == POISON), "metadata written outside the reported bytes");
+    }
+}
+
+fn run(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let ps = payloads(&mut u);
+    let n = ps.len();
+    let cfg = config(&mut u, n);
+    let stable = cfg.changes.is_empty() && cfg.inject.is_empty();
+    let iface_ok = cfg.interface_version;
+
+    // Caller arguments.
+    let sizes_first = u.arbitrary::<bool>().unwrap_or(false);
+    let start: u32 = match u.int_in_range(0..=7u8).unwrap_or(0) {
+        0..=3 => 0,
+        4 | 5 => u.int_in_range(0..=(n as u32 + 2)).unwrap_or(0),
+        6 => u32::MAX - u.int_in_range(0..=3u32).unwrap_or(0),
+        _ => u.arbitrary().unwrap_or(0),
+    };
+    let s = (start as usize).min(n);
+    let max: usize = match u.int_in_range(0..=5u8).unwrap_or(0) {
+        0 | 1 => (n - s).max(1),
+        2 => n.max(1),
+        3 => 0,
+        _ => u.int_in_range(1..=4200usize).unwrap_or(1),
+    };
+    let want = max.min(n - s);
+    let need_name: usize = ps[s..s + want].iter().map(|p| p.name.len() + 1).sum();
+    let need_meta: usize = ps[s..s + want].iter().map(|p| p.metadata.len()).sum();
+    let cap = |u: &mut Unstructured, need: usize| -> usize {
+        match u.int_in_range(0..=5u8).unwrap_or(0) {
+            0..=2 => need,
+            3 => need + u.int_in_range(0..=300usize).unwrap_or(0),
+            4 => need.saturating_sub(u.int_in_range(0..=300usize).unwrap_or(0)),
+            _ => u.int_in_range(0..=70_000usize).unwrap_or(0),
+        }
+    };
+    let name_cap = cap(&mut u, need_name);
+    let meta_cap = cap(&mut u, need_meta);
+    let fail_alloc = match u.arbitrary::<u8>().unwrap_or(0) {
+        0..=15 => Some((u.int_in_range(1..=2u64).unwrap_or(1), libc::ENOMEM)),
+        16..=19 => Some((u.int_in_range(1..=2u64).unwrap_or(1), 1 + (u.arbitrary::<u16>().unwrap_or(0) % 4095) as i32)),
+        _ => None,
+    };
+    let cached = match u.int_in_range(0..=3u8).unwrap_or(0) {
+        0 => iface_ok,
+        _ => 0,
+    };
+    // The payload-count hint a previous probe left (possibly stale or wrong).
+    let hint: u32 = match u.int_in_range(0..=3u8).unwrap_or(0) {
+        0 => 0,
+        1 => n as u32,
+        2 => u.int_in_range(0..=5000u32).unwrap_or(0),
+        _ => u.arbitrary().unwrap_or(0),
+    };
+
+    let cfg_injected: Vec<i32> = cfg.inject.values().copied().collect();
+    let hv = Hostile {
+        sim: Sim::new(ps.clone(), cfg),
+        script: RefCell::new(u),
+        iface: AtomicU32::new(cached),
+        hint: AtomicU32::new(hint),
+        live: Rc::new(Cell::new(0)),
+        peak_live: Cell::new(0),
+        allocs: Cell::new(0),
+        fail_alloc,
+        calls: Cell::new(0),
+        call_limit: Cell::new(0),
+        injected: RefCell::new(cfg_injected),
+        tampered: Cell::new(false),
+        stuck: Cell::new(false),
+    };
+    let allowed = |hv: &Hostile, e: &Error| {
+        let errno = e.errno();
+        assert!(
+            DOCUMENTED.contains(&errno) || hv.injected.borrow().contains(&errno),
+            "undocumented errno {errno} from {e:?}"
+        );
+    };
+
+    if sizes_first {
+        hv.call_limit.set(8);
+        let a0 = hv.allocs.get();
+        let r = list::get_sizes(&hv);
+        assert!(hv.allocs.get() - a0 <= 1, "get_sizes allocated more than once");
+        assert_eq!(hv.live.get(), 0, "get_sizes leaked a buffer");
+        match &r {
+            Ok(sz) if !hv.tampered.get() && stable && hv.sim.version() == 1 => {
+                assert_eq!(sz.nr as usize, n);
+                assert_eq!(sz.name_total_size as usize, ps.iter().map(|p| p.name.len() + 1).sum::<usize>());
+                assert_eq!(sz.metadata_total_size as usize, ps.iter().map(|p| p.metadata.len()).sum::<usize>());
+            }
+            Ok(_) => {}
+            Err(e) => allowed(&hv, e),
+        }
+    }
+
+    // The list call. Bound: an interface probe, then per (re)start one call
+    // per entry plus the E2BIG halvings plus a final one.
+    let entries = max.min(name_cap) as u64;
+    hv.calls.set(0);
+    hv.call_limit.set(8 + u64::from(MAX_RESTARTS + 1) * (entries + 16));
+    let a0 = hv.allocs.get();
+    let tampered_before = hv.tampered.get();
+    let version_before = hv.sim.version();
+    let mut b = Bufs::new(max, name_cap, meta_cap);
+    let r = {
+        let mut out = Output {
+            info: Out::from_slice(&mut b.info[GUARD..GUARD + b.max]),
+            name: Out::from_slice(&mut b.name[GUARD..GUARD + b.name_cap]),
+            len: Out::from_slice(&mut b.len[GUARD..GUARD + b.max]),
+            metadata: Out::from_slice(&mut b.meta[GUARD..GUARD + b.meta_cap]),
+            metadata_len: Out::from_slice(&mut b.mlen[GUARD..GUARD + b.max]),
+        };
+        list::list(&hv, start, &mut out)
+    };
+    // One buffer, grown (a new one, the old one freed) only when full: at
+    // most two alive at once, and a bounded number of growths.
+    assert!(hv.peak_live.get() <= 2, "more than two buffers alive at once");
+    assert!(
+        hv.allocs.get() - a0 <= 2 + entries / u64::from(list::ENTRY_SLACK),
+        "list allocated {} buffers for {entries} entries",
+        hv.allocs.get() - a0
+    );
+    assert_eq!(hv.live.get(), 0, "list leaked a buffer");
+    let honest = !hv.tampered.get() && !tampered_before && stable && hv.sim.version() == version_before;
+    let alloc_failed = hv.fail_alloc.is_some_and(|(nth, _)| nth <= hv.allocs.get());
+
+    match r {
+        Ok(l) => {
+            let done = l.done as usize;
+            assert!(done <= max, "done {done} > max {max}");
+            assert!(l.name_bytes as usize <= name_cap && l.metadata_bytes as usize <= meta_cap, "bytes beyond the capacities");
+            b.untouched_beyond(done, l.name_bytes as usize, l.metadata_bytes as usize);
+            let (mut no, mut mo) = (0usize, 0usize);
+            let mut got = Vec::with_capacity(done);
+            for i in 0..done {
+                let li = b.len[GUARD + i] as usize;
+                let mi = b.mlen[GUARD + i] as usize;
+                assert!((1..=128).contains(&li), "len[{i}] = {li}");
+                assert!(no + li <= l.name_bytes as usize, "len[] exceed the name bytes reported");
+                assert_eq!(b.name[GUARD + no + li - 1], 0, "name {i} not NUL-terminated");
+                assert!(mo + mi <= l.metadata_bytes as usize, "metadata_len[] exceed the metadata bytes reported");
+                let st = b.info[GUARD + i];
+                got.push(
+                    Payload::new(&b.name[GUARD + no..GUARD + no + li - 1], &b.meta[GUARD + mo..GUARD + mo + mi])
+                        .with_state(st.state, st.rc),
+                );
+                no += li;
+                mo += mi;
+            }
+            assert_eq!(no, l.name_bytes as usize, "len[] do not add up to the name bytes");
+            assert_eq!(mo, l.metadata_bytes as usize, "metadata_len[] do not add up to the metadata bytes");
+            if honest {
+                assert_eq!(got.as_slice(), &ps[s..s + done], "honest listing differs from the payloads");
+                assert_eq!(l.left as usize, n - s - done, "left");
+                assert_eq!(done, want.min(entries as usize), "honest listing stopped early");
+            }
+        }
+        Err(e) => {
+            allowed(&hv, &e);
+            b.untouched_beyond(0, 0, 0);
+            let fits = name_cap >= need_name && meta_cap >= need_meta && max > 0 && name_cap > 0;
+            if honest && fits && !alloc_failed && (n == 0 || (start as usize) < n) {
+                panic!("honest hypervisor, buffers big enough, yet {e:?}");
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| run(data));

@@ -1,0 +1,153 @@
+//! A `Hypervisor` whose buffers are the library's real `HypercallBuffer`s
+//! (mmap'd, guard page, MAP_LOCKED + MADV_DONTFORK anonymous pages: no
+//! /dev/xen/hypercall here) and whose hypercalls run the `sim` model on them.
+//! Used by the hardening tests that need the real allocation path (mmap
+//! failure injection, fork).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex};
+use xc_livepatch::hypercall_buffer::HypercallBuffer;
+use xc_livepatch::sim::{Config, GuestMemory, Payload, Sim};
+use xc_livepatch::sysctl::{Buffer, Hypervisor};
+
+#[derive(Debug, Default)]
+pub struct Regions {
+    live: Mutex<BTreeMap<usize, usize>>,
+}
+
+impl Regions {
+    fn find(&self, addr: u64, len: usize) -> Option<usize> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let a = usize::try_from(addr).ok()?;
+        let end = a.checked_add(len)?;
+        let (&s, &l) = live.range(..=a).next_back()?;
+        (end <= s + l).then_some(a)
+    }
+    pub fn count(&self) -> usize {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+    pub fn addresses(&self) -> Vec<(usize, usize)> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(a, b)| (*a, *b)).collect()
+    }
+}
+
+impl GuestMemory for Regions {
+    fn read(&self, addr: u64, out: &mut [u8]) -> bool {
+        match self.find(addr, out.len()) {
+            // SAFETY: inside a live HypercallBuffer whose owner is in sysctl.
+            Some(a) => unsafe {
+                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
+                true
+            },
+            None => out.is_empty(),
+        }
+    }
+    fn write(&self, addr: u64, data: &[u8]) -> bool {
+        match self.find(addr, data.len()) {
+            // SAFETY: as in `read`.
+            Some(a) => unsafe {
+                core::ptr::copy(data.as_ptr(), a as *mut u8, data.len());
+                true
+            },
+            None => data.is_empty(),
+        }
+    }
+}
+
+/// A real hypercall buffer, registered with the model while alive.
+#[derive(Debug)]
+pub struct RealBuf {
+    inner: HypercallBuffer,
+    regions: Arc<Regions>,
+}
+
+impl Buffer for RealBuf {
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.inner.as_mut_ptr()
+    }
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+    fn as_slice(&self) -> &[u8] {
+        self.inner.as_slice()
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.inner.as_mut_slice()
+    }
+}
+
+impl Drop for RealBuf {
+    fn drop(&mut self) {
+        let start = self.inner.as_mut_ptr() as usize;
+        self.regions.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&start);
+    }
+}
+
+/// Called inside every hypercall, after the model ran (test hook).
+pub type Hook = Box<dyn Fn(&mut RealBuf) + Send + Sync>;
+
+pub struct RealBufSim {
+    pub sim: Sim,
+    pub regions: Arc<Regions>,
+    iface: AtomicU32,
+    hint: AtomicU32,
+    pub hook: Mutex<Option<Arc<Hook>>>,
+}
+
+impl RealBufSim {
+    pub fn new(payloads: Vec<Payload>, cfg: Config) -> RealBufSim {
+        RealBufSim { sim: Sim::new(payloads, cfg), regions: Arc::default(), iface: AtomicU32::new(0), hint: AtomicU32::new(0), hook: Mutex::new(None) }
+    }
+}
+
+impl Hypervisor for RealBufSim {
+    type Buffer = RealBuf;
+
+    fn alloc(&self, bytes: usize) -> xc_livepatch::Result<RealBuf> {
+        let mut inner = HypercallBuffer::new(bytes)?;
+        let (start, len) = (inner.as_mut_ptr() as usize, inner.len());
+        self.regions.live.lock().unwrap_or_else(|p| p.into_inner()).insert(start, len);
+        Ok(RealBuf { inner, regions: self.regions.clone() })
+    }
+
+    fn sysctl(&self, buf: &mut RealBuf) -> xc_livepatch::Result<i64> {
+        let addr = buf.as_mut_ptr() as u64;
+        let r = self.sim.hypercall(&*self.regions, 35, addr);
+        let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(h) = hook {
+            h(buf);
+        }
+        if r < 0 {
+            Err(xc_livepatch::Error::Hypervisor { errno: (-r) as i32 })
+        } else {
+            Ok(r)
+        }
+    }
+
+    fn interface_cache(&self) -> &AtomicU32 {
+        &self.iface
+    }
+
+    fn count_hint(&self) -> &AtomicU32 {
+        &self.hint
+    }
+}
+
+/// Number of mappings in /proc/self/maps.
+pub fn mapping_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+}
+
+/// Whether `addr` is mapped in this process.
+pub fn is_mapped(addr: usize) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().any(|line| {
+        let range = line.split_whitespace().next().unwrap();
+        let (a, b) = range.split_once('-').unwrap();
+        let (a, b) = (usize::from_str_radix(a, 16).unwrap(), usize::from_str_radix(b, 16).unwrap());
+        (a..b).contains(&addr)
+    })
+}
