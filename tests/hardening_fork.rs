@@ -107,7 +107,7 @@ fn a_child_forked_during_a_list_call_lists_and_does_not_share_the_buffer() {
             std::thread::spawn(move || xc_livepatch::list_from(&*hv).map(to_sim))
         };
         inside_rx.recv_timeout(Duration::from_secs(20)).expect("the lister never got inside its hypercall");
-        let inflight = hv.regions.addresses();
+        let inflight = hv.regions.ranges();
         assert!(!inflight.is_empty());
         let code = in_child(Duration::from_secs(20), || {
             // No lock is held: the lister waits in the hook, outside the

@@ -1,93 +1,12 @@
 //! The listing algorithm over the simulated hypervisor: every behaviour the
 //! core promises, pinned by name.
 
-use xc_livepatch::abi::xen_livepatch_status;
-use xc_livepatch::list::{self, Listing, Out, Output};
-use xc_livepatch::sim::{self, Change, Config, Lie, Payload, SimHypervisor, Xsm};
-use xc_livepatch::{Error, Hypervisor};
+use xc_livepatch::list::{self, Listing};
+use xc_livepatch::sim::{self, CallerBuffers, Change, Config, Lie, Payload, SimHypervisor, Xsm};
+use xc_livepatch::Error;
 
-const GUARD: usize = 64;
-const POISON: u8 = 0xA5;
-
-/// Caller buffers with poisoned canaries on both sides and poisoned bodies.
-struct Bufs {
-    info: Vec<xen_livepatch_status>,
-    name: Vec<u8>,
-    len: Vec<u32>,
-    meta: Vec<u8>,
-    mlen: Vec<u32>,
-    max: usize,
-    name_cap: usize,
-    meta_cap: usize,
-}
-
-const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: 0xA5A5_A5A5, rc: 0x5A5A_5A5A };
-const P32: u32 = 0xA5A5_A5A5;
-
-impl Bufs {
-    fn new(max: usize, name_cap: usize, meta_cap: usize) -> Bufs {
-        Bufs {
-            info: vec![PSTATUS; max + 2 * GUARD],
-            name: vec![POISON; name_cap + 2 * GUARD],
-            len: vec![P32; max + 2 * GUARD],
-            meta: vec![POISON; meta_cap + 2 * GUARD],
-            mlen: vec![P32; max + 2 * GUARD],
-            max,
-            name_cap,
-            meta_cap,
-        }
-    }
-
-    fn list<H: Hypervisor>(&mut self, hv: &H, start: u32) -> Result<Listing, Error> {
-        let mut out = Output {
-            info: Out::from_slice(&mut self.info[GUARD..GUARD + self.max]),
-            name: Out::from_slice(&mut self.name[GUARD..GUARD + self.name_cap]),
-            len: Out::from_slice(&mut self.len[GUARD..GUARD + self.max]),
-            metadata: Out::from_slice(&mut self.meta[GUARD..GUARD + self.meta_cap]),
-            metadata_len: Out::from_slice(&mut self.mlen[GUARD..GUARD + self.max]),
-        };
-        list::list(hv, start, &mut out)
-    }
-
-    /// Everything outside the reported output still holds the poison.
-    fn assert_untouched_beyond(&self, done: usize, name_bytes: usize, meta_bytes: usize) {
-        assert!(self.info[..GUARD + done].iter().take(GUARD).all(|s| *s == PSTATUS), "info underrun");
-        assert!(self.info[GUARD + done..].iter().all(|s| *s == PSTATUS), "info written beyond done");
-        for (v, what) in [(&self.len, "len"), (&self.mlen, "metadata_len")] {
-            assert!(v[..GUARD].iter().all(|&x| x == P32), "{what} underrun");
-            assert!(v[GUARD + done..].iter().all(|&x| x == P32), "{what} written beyond done");
-        }
-        assert!(self.name[..GUARD].iter().all(|&b| b == POISON), "name underrun");
-        assert!(self.name[GUARD + name_bytes..].iter().all(|&b| b == POISON), "name written beyond reported bytes");
-        assert!(self.meta[..GUARD].iter().all(|&b| b == POISON), "metadata underrun");
-        assert!(self.meta[GUARD + meta_bytes..].iter().all(|&b| b == POISON), "metadata written beyond reported bytes");
-    }
-
-    fn assert_untouched(&self) {
-        self.assert_untouched_beyond(0, 0, 0);
-    }
-
-    /// The entries as (name, state, rc, metadata).
-    fn entries(&self, r: &Listing) -> Vec<Payload> {
-        let (mut no, mut mo) = (GUARD, GUARD);
-        (0..r.done as usize)
-            .map(|i| {
-                let l = self.len[GUARD + i] as usize;
-                let ml = self.mlen[GUARD + i] as usize;
-                assert_eq!(self.name[no + l - 1], 0, "name {i} not NUL-terminated");
-                let p = Payload {
-                    name: self.name[no..no + l - 1].to_vec(),
-                    state: self.info[GUARD + i].state,
-                    rc: self.info[GUARD + i].rc,
-                    metadata: self.meta[mo..mo + ml].to_vec(),
-                };
-                no += l;
-                mo += ml;
-                p
-            })
-            .collect()
-    }
-}
+/// Caller buffers poisoned and between poisoned canaries.
+type Bufs = CallerBuffers;
 
 fn totals(ps: &[Payload]) -> (usize, usize) {
     (ps.iter().map(|p| p.name.len() + 1).sum(), ps.iter().map(|p| p.metadata.len()).sum())

@@ -41,83 +41,36 @@ use libfuzzer_sys::fuzz_target;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::AtomicU32;
-use xc_livepatch::abi::xen_livepatch_status;
-use xc_livepatch::list::{self, Out, Output, MAX_RESTARTS};
-use xc_livepatch::sim::{self, Change, Config, GuestMemory, Payload, Sim};
+use xc_livepatch::list::{self, MAX_RESTARTS};
+use xc_livepatch::sim::{self, CallerBuffers, Change, Config, HeapBuffer, Payload, Ranges, Sim};
 use xc_livepatch::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
 use xc_livepatch::Error;
 
 // ---- the hostile hypervisor's buffers ---------------------------------------
 
 struct HBuf {
-    mem: Box<[u64]>,
-    len: usize,
+    heap: HeapBuffer,
     live: Rc<Cell<i64>>,
 }
 
 impl Buffer for HBuf {
     fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.mem.as_mut_ptr().cast()
+        self.heap.as_mut_ptr()
     }
     fn len(&self) -> usize {
-        self.len
+        self.heap.len()
     }
     fn as_slice(&self) -> &[u8] {
-        // SAFETY: `mem` holds `len` initialised bytes.
-        unsafe { core::slice::from_raw_parts(self.mem.as_ptr().cast(), self.len) }
+        self.heap.as_slice()
     }
     fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes_mut()
-    }
-}
-
-impl HBuf {
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, uniquely borrowed.
-        unsafe { core::slice::from_raw_parts_mut(self.mem.as_mut_ptr().cast(), self.len) }
+        self.heap.as_mut_slice()
     }
 }
 
 impl Drop for HBuf {
     fn drop(&mut self) {
         self.live.set(self.live.get() - 1);
-    }
-}
-
-/// Guest memory = exactly the buffer of the current hypercall.
-struct Mem {
-    base: usize,
-    len: usize,
-}
-
-impl Mem {
-    fn range(&self, addr: u64, n: usize) -> Option<usize> {
-        let a = usize::try_from(addr).ok()?;
-        let end = a.checked_add(n)?;
-        (a >= self.base && end <= self.base + self.len).then_some(a)
-    }
-}
-
-impl GuestMemory for Mem {
-    fn read(&self, addr: u64, out: &mut [u8]) -> bool {
-        match self.range(addr, out.len()) {
-            // SAFETY: inside the live buffer, whose owner is blocked in sysctl.
-            Some(a) => unsafe {
-                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
-                true
-            },
-            None => out.is_empty(),
-        }
-    }
-    fn write(&self, addr: u64, data: &[u8]) -> bool {
-        match self.range(addr, data.len()) {
-            // SAFETY: as in `read`.
-            Some(a) => unsafe {
-                core::ptr::copy(data.as_ptr(), a as *mut u8, data.len());
-                true
-            },
-            None => data.is_empty(),
-        }
     }
 }
 
@@ -231,18 +184,22 @@ impl Hostile<'_> {
     }
 
     fn honest(&self, buf: &mut HBuf) -> i64 {
-        let mem = Mem { base: buf.as_mut_ptr() as usize, len: buf.len };
+        // Guest memory = exactly the buffer of the current hypercall.
+        let mem = Ranges::default();
+        // SAFETY: the buffer is alive and exclusively borrowed for the whole
+        // hypercall; `mem` is dropped before the borrow ends.
+        unsafe { mem.register(buf.as_mut_ptr() as usize, buf.len()) };
         self.sim.hypercall(&mem, 35, buf.as_mut_ptr() as u64)
     }
 
     fn scribble(&self, buf: &mut HBuf) {
         let n = 1 + self.byte() as usize % 4;
         for _ in 0..n {
-            let len = buf.len;
+            let len = buf.len();
             let off = self.u32() as usize % len;
             let k = (self.byte() as usize % 16 + 1).min(len - off);
             let fill = self.byte();
-            let b = buf.bytes_mut();
+            let b = buf.as_mut_slice();
             for (j, x) in b[off..off + k].iter_mut().enumerate() {
                 *x = fill.wrapping_add(j as u8);
             }
@@ -254,7 +211,7 @@ impl Hostile<'_> {
         let n = 1 + self.byte() % 3;
         for _ in 0..n {
             let what = self.byte() % 12;
-            let b = buf.bytes_mut();
+            let b = buf.as_mut_slice();
             match what {
                 0 => put32(b, VERSION, get32(b, VERSION).wrapping_add(1 + self.byte() as u32 % 2)),
                 1 => put32(b, NR, self.u32() % 3000),
@@ -302,17 +259,16 @@ impl Hypervisor for Hostile<'_> {
             }
         }
         assert!(bytes <= 64 << 20, "allocation of {bytes} bytes for a small listing");
-        let len = bytes.max(1).next_multiple_of(4096);
         self.live.set(self.live.get() + 1);
         self.peak_live.set(self.peak_live.get().max(self.live.get()));
-        Ok(HBuf { mem: vec![0u64; len / 8].into_boxed_slice(), len, live: self.live.clone() })
+        Ok(HBuf { heap: HeapBuffer::new(bytes), live: self.live.clone() })
     }
 
     fn sysctl(&self, buf: &mut HBuf) -> xc_livepatch::Result<i64> {
         let c = self.calls.get() + 1;
         self.calls.set(c);
         assert!(c <= self.call_limit.get(), "more than {} hypercalls: unbounded loop?", self.call_limit.get());
-        assert!(buf.len >= SYSCTL_SIZE);
+        assert!(buf.len() >= SYSCTL_SIZE);
         self.check_request(buf);
         let (name_cap, meta_cap) = (get32(buf.as_slice(), NAME_TOTAL), get32(buf.as_slice(), META_TOTAL));
         let action = if self.stuck.get() { 232 } else { self.byte() };
@@ -337,7 +293,7 @@ impl Hypervisor for Hostile<'_> {
                 // Garbage: random bytes anywhere, random fields, random count.
                 self.tampered.set(true);
                 self.scribble(buf);
-                let b = buf.bytes_mut();
+                let b = buf.as_mut_slice();
                 for o in [VERSION, NR, NAME_TOTAL, META_TOTAL] {
                     if self.byte() & 1 == 1 {
                         put32(b, o, self.u32());
@@ -352,7 +308,7 @@ impl Hypervisor for Hostile<'_> {
                 if action >= 240 {
                     self.stuck.set(true);
                 }
-                let b = buf.bytes_mut();
+                let b = buf.as_mut_slice();
                 put32(b, NR, if self.stuck.get() { 1 } else { 1 + self.u32() % 2000 });
                 put32(b, NAME_TOTAL, 0);
                 put32(b, META_TOTAL, 0);
@@ -363,7 +319,7 @@ impl Hypervisor for Hostile<'_> {
                 // Lie larger than the capacity sent, after an honest copy.
                 self.tampered.set(true);
                 let r = self.honest(buf);
-                let b = buf.bytes_mut();
+                let b = buf.as_mut_slice();
                 if self.byte() & 1 == 0 {
                     put32(b, NAME_TOTAL, name_cap.saturating_add(1 + self.byte() as u32));
                 } else {
@@ -386,10 +342,6 @@ impl Hypervisor for Hostile<'_> {
 
 // ---- the caller ---------------------------------------------------------------
 
-const GUARD: usize = 32;
-const POISON: u8 = 0xA5;
-const P32: u32 = 0xA5A5_A5A5;
-const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: P32, rc: P32 as i32 };
 
 const DOCUMENTED: [i32; 12] = [
     libc::EINVAL, libc::ENOENT, libc::EACCES, libc::EPERM, libc::ENOSYS, libc::EFAULT,
@@ -447,42 +399,6 @@ fn config(u: &mut Unstructured, n: usize) -> Config {
         cfg.inject.insert(call, e);
     }
     cfg
-}
-
-struct Bufs {
-    info: Vec<xen_livepatch_status>,
-    name: Vec<u8>,
-    len: Vec<u32>,
-    meta: Vec<u8>,
-    mlen: Vec<u32>,
-    max: usize,
-    name_cap: usize,
-    meta_cap: usize,
-}
-
-impl Bufs {
-    fn new(max: usize, name_cap: usize, meta_cap: usize) -> Bufs {
-        Bufs {
-            info: vec![PSTATUS; max + 2 * GUARD],
-            name: vec![POISON; name_cap + 2 * GUARD],
-            len: vec![P32; max + 2 * GUARD],
-            meta: vec![POISON; meta_cap + 2 * GUARD],
-            mlen: vec![P32; max + 2 * GUARD],
-            max,
-            name_cap,
-            meta_cap,
-        }
-    }
-
-    /// Everything outside [0, done) entries and the reported bytes is poison.
-    fn untouched_beyond(&self, done: usize, nb: usize, mb: usize) {
-        let e = GUARD + done;
-        assert!(self.info[..GUARD].iter().chain(&self.info[e..]).all(|s| *s == PSTATUS), "info written outside [0, done)");
-        assert!(self.len[..GUARD].iter().chain(&self.len[e..]).all(|&x| x == P32), "len written outside [0, done)");
-        assert!(self.mlen[..GUARD].iter().chain(&self.mlen[e..]).all(|&x| x == P32), "metadata_len written outside [0, done)");
-        assert!(self.name[..GUARD].iter().chain(&self.name[GUARD + nb..]).all(|&b| b == POISON), "name written outside the reported bytes");
-        assert!(self.meta[..GUARD].iter().chain(&self.meta[GUARD + mb..]).all(|&b| b == POISON), "metadata written outside the reported bytes");
-    }
 }
 
 fn run(data: &[u8]) {
@@ -587,17 +503,8 @@ fn run(data: &[u8]) {
     let a0 = hv.allocs.get();
     let tampered_before = hv.tampered.get();
     let version_before = hv.sim.version();
-    let mut b = Bufs::new(max, name_cap, meta_cap);
-    let r = {
-        let mut out = Output {
-            info: Out::from_slice(&mut b.info[GUARD..GUARD + b.max]),
-            name: Out::from_slice(&mut b.name[GUARD..GUARD + b.name_cap]),
-            len: Out::from_slice(&mut b.len[GUARD..GUARD + b.max]),
-            metadata: Out::from_slice(&mut b.meta[GUARD..GUARD + b.meta_cap]),
-            metadata_len: Out::from_slice(&mut b.mlen[GUARD..GUARD + b.max]),
-        };
-        list::list(&hv, start, &mut out)
-    };
+    let mut b = CallerBuffers::new(max, name_cap, meta_cap);
+    let r = b.list(&hv, start);
     // One buffer, grown (a new one, the old one freed) only when full: at
     // most two alive at once, and a bounded number of growths.
     assert!(hv.peak_live.get() <= 2, "more than two buffers alive at once");
@@ -615,26 +522,9 @@ fn run(data: &[u8]) {
             let done = l.done as usize;
             assert!(done <= max, "done {done} > max {max}");
             assert!(l.name_bytes as usize <= name_cap && l.metadata_bytes as usize <= meta_cap, "bytes beyond the capacities");
-            b.untouched_beyond(done, l.name_bytes as usize, l.metadata_bytes as usize);
-            let (mut no, mut mo) = (0usize, 0usize);
-            let mut got = Vec::with_capacity(done);
-            for i in 0..done {
-                let li = b.len[GUARD + i] as usize;
-                let mi = b.mlen[GUARD + i] as usize;
-                assert!((1..=128).contains(&li), "len[{i}] = {li}");
-                assert!(no + li <= l.name_bytes as usize, "len[] exceed the name bytes reported");
-                assert_eq!(b.name[GUARD + no + li - 1], 0, "name {i} not NUL-terminated");
-                assert!(mo + mi <= l.metadata_bytes as usize, "metadata_len[] exceed the metadata bytes reported");
-                let st = b.info[GUARD + i];
-                got.push(
-                    Payload::new(&b.name[GUARD + no..GUARD + no + li - 1], &b.meta[GUARD + mo..GUARD + mo + mi])
-                        .with_state(st.state, st.rc),
-                );
-                no += li;
-                mo += mi;
-            }
-            assert_eq!(no, l.name_bytes as usize, "len[] do not add up to the name bytes");
-            assert_eq!(mo, l.metadata_bytes as usize, "metadata_len[] do not add up to the metadata bytes");
+            // Nothing written outside the entries and bytes reported; lengths
+            // in 1..=128, names NUL-terminated, lengths adding up exactly.
+            let got = b.entries(&l);
             if honest {
                 assert_eq!(got.as_slice(), &ps[s..s + done], "honest listing differs from the payloads");
                 assert_eq!(l.left as usize, n - s - done, "left");
@@ -643,7 +533,7 @@ fn run(data: &[u8]) {
         }
         Err(e) => {
             allowed(&hv, &e);
-            b.untouched_beyond(0, 0, 0);
+            b.assert_untouched();
             let fits = name_cap >= need_name && meta_cap >= need_meta && max > 0 && name_cap > 0;
             if honest && fits && !alloc_failed && (n == 0 || (start as usize) < n) {
                 panic!("honest hypervisor, buffers big enough, yet {e:?}");

@@ -10,16 +10,7 @@ cd "$(dirname "$0")/../.."
 
 # The checks compile C against the system's Xen headers: install them here
 # rather than rely on what a machine happens to have.
-need=()
-for pkg in libxen-dev gcc libc6-dev binutils; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "abi-check: installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null \
-    || { echo "abi-check: apt-get install ${need[*]} failed" >&2; exit 1; }
-fi
+bash scripts/setup.sh || exit 1
 
 failed=()
 

@@ -12,15 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-need=()
-for pkg in xen-utils-4.17 libxen-dev gcc libc6-dev; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "fakexen: installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null || { echo "fakexen: apt-get failed"; exit 1; }
-fi
+bash scripts/setup.sh || exit 1
 XL=/usr/lib/xen-4.17/bin/xen-livepatch
 XENCTRL=$(ls /usr/lib/*/libxenctrl.so.4.17 2>/dev/null | head -n1)
 [ -x "$XL" ] && [ -n "$XENCTRL" ] || { echo "fakexen: xen-livepatch or libxenctrl.so.4.17 missing"; exit 1; }

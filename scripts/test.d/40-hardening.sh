@@ -20,16 +20,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 t0=$SECONDS
 
-need=()
-for pkg in libxen-dev gcc g++ libc6-dev valgrind; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "hardening: installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null \
-    || { echo "hardening: apt-get install ${need[*]} failed" >&2; exit 1; }
-fi
+bash scripts/setup.sh g++ valgrind || exit 1
 XENCTRL=$(ls /usr/lib/*/libxenctrl.so.4.17 2>/dev/null | head -n1)
 [ -n "$XENCTRL" ] || { echo "hardening: libxenctrl.so.4.17 missing" >&2; exit 1; }
 

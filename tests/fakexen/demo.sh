@@ -8,11 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 XL=${XEN_LIVEPATCH:-/usr/lib/xen-4.17/bin/xen-livepatch}
-if [ ! -x "$XL" ]; then
-  echo "demo: installing xen-utils-4.17 (the real xen-livepatch)" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq xen-utils-4.17 libxen-dev >/dev/null
-fi
+bash scripts/setup.sh >&2  # the real xen-livepatch (xen-utils-4.17), libxenctrl
 cargo build --release -q
 OURS=$root/target/release/libxc_livepatch.so
 if [ -c /dev/xen/privcmd ] && [ -z "${LD_PRELOAD:-}" ]; then

@@ -6,62 +6,17 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 use xc_livepatch::hypercall_buffer::HypercallBuffer;
-use xc_livepatch::sim::{Config, GuestMemory, Payload, Sim};
+use xc_livepatch::sim::{Config, Payload, Ranges, Sim};
 use xc_livepatch::sysctl::{Buffer, Hypervisor};
-
-#[derive(Debug, Default)]
-pub struct Regions {
-    live: Mutex<BTreeMap<usize, usize>>,
-}
-
-impl Regions {
-    fn find(&self, addr: u64, len: usize) -> Option<usize> {
-        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        let a = usize::try_from(addr).ok()?;
-        let end = a.checked_add(len)?;
-        let (&s, &l) = live.range(..=a).next_back()?;
-        (end <= s + l).then_some(a)
-    }
-    pub fn count(&self) -> usize {
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-    pub fn addresses(&self) -> Vec<(usize, usize)> {
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(a, b)| (*a, *b)).collect()
-    }
-}
-
-impl GuestMemory for Regions {
-    fn read(&self, addr: u64, out: &mut [u8]) -> bool {
-        match self.find(addr, out.len()) {
-            // SAFETY: inside a live HypercallBuffer whose owner is in sysctl.
-            Some(a) => unsafe {
-                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
-                true
-            },
-            None => out.is_empty(),
-        }
-    }
-    fn write(&self, addr: u64, data: &[u8]) -> bool {
-        match self.find(addr, data.len()) {
-            // SAFETY: as in `read`.
-            Some(a) => unsafe {
-                core::ptr::copy(data.as_ptr(), a as *mut u8, data.len());
-                true
-            },
-            None => data.is_empty(),
-        }
-    }
-}
 
 /// A real hypercall buffer, registered with the model while alive.
 #[derive(Debug)]
 pub struct RealBuf {
     inner: HypercallBuffer,
-    regions: Arc<Regions>,
+    regions: Arc<Ranges>,
 }
 
 impl Buffer for RealBuf {
@@ -81,8 +36,7 @@ impl Buffer for RealBuf {
 
 impl Drop for RealBuf {
     fn drop(&mut self) {
-        let start = self.inner.as_mut_ptr() as usize;
-        self.regions.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&start);
+        self.regions.unregister(self.inner.as_mut_ptr() as usize);
     }
 }
 
@@ -91,7 +45,7 @@ pub type Hook = Box<dyn Fn(&mut RealBuf) + Send + Sync>;
 
 pub struct RealBufSim {
     pub sim: Sim,
-    pub regions: Arc<Regions>,
+    pub regions: Arc<Ranges>,
     iface: AtomicU32,
     hint: AtomicU32,
     pub hook: Mutex<Option<Arc<Hook>>>,
@@ -109,7 +63,9 @@ impl Hypervisor for RealBufSim {
     fn alloc(&self, bytes: usize) -> xc_livepatch::Result<RealBuf> {
         let mut inner = HypercallBuffer::new(bytes)?;
         let (start, len) = (inner.as_mut_ptr() as usize, inner.len());
-        self.regions.live.lock().unwrap_or_else(|p| p.into_inner()).insert(start, len);
+        // SAFETY: the mapping stays alive until the RealBuf's Drop, which
+        // unregisters it first; its owner is blocked during each hypercall.
+        unsafe { self.regions.register(start, len) };
         Ok(RealBuf { inner, regions: self.regions.clone() })
     }
 

@@ -15,6 +15,11 @@ use crate::abi::{
 use crate::error::{Error, Result};
 use crate::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
 use std::collections::BTreeMap;
+
+mod caller;
+mod memory;
+pub use caller::CallerBuffers;
+pub use memory::{HeapBuffer, Ranges};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -460,49 +465,6 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
 
 // ---- the simulator as a `Hypervisor` for in-process use ---------------------
 
-/// Guest memory made of the buffers handed out by [`SimHypervisor::alloc`]:
-/// anything else faults, as unsafe memory may on a real hypervisor.
-#[derive(Debug, Default)]
-struct Regions {
-    live: Mutex<BTreeMap<usize, usize>>, // start -> len
-}
-
-impl Regions {
-    fn find(&self, addr: u64, len: usize) -> Option<usize> {
-        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        let addr = usize::try_from(addr).ok()?;
-        let end = addr.checked_add(len)?;
-        let (&start, &l) = live.range(..=addr).next_back()?;
-        (end <= start + l).then_some(addr)
-    }
-}
-
-impl GuestMemory for Regions {
-    fn read(&self, addr: u64, out: &mut [u8]) -> bool {
-        match self.find(addr, out.len()) {
-            // SAFETY: the range lies inside a live buffer (registered in
-            // `alloc`, unregistered in its Drop before the memory is freed),
-            // and a buffer is only dropped after its hypercall returned.
-            Some(a) => unsafe {
-                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
-                true
-            },
-            None => out.is_empty(),
-        }
-    }
-    fn write(&self, addr: u64, data: &[u8]) -> bool {
-        match self.find(addr, data.len()) {
-            // SAFETY: as in `read`; the buffer's owner is blocked in the
-            // hypercall, as a guest is while Xen writes its memory.
-            Some(a) => unsafe {
-                core::ptr::copy(data.as_ptr(), a as *mut u8, data.len());
-                true
-            },
-            None => data.is_empty(),
-        }
-    }
-}
-
 /// Failure injection for [`SimHypervisor::alloc`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AllocFailure {
@@ -520,7 +482,7 @@ pub struct SimHypervisor {
 #[derive(Debug)]
 struct SimInner {
     sim: Sim,
-    regions: Arc<Regions>,
+    regions: Arc<Ranges>,
     iface: AtomicU32,
     hint: AtomicU32,
     allocs: Mutex<(u64, AllocFailure, usize)>,
@@ -532,7 +494,7 @@ impl SimHypervisor {
         SimHypervisor {
             inner: Arc::new(SimInner {
                 sim: Sim::new(payloads, cfg),
-                regions: Arc::new(Regions::default()),
+                regions: Arc::new(Ranges::default()),
                 iface: AtomicU32::new(0),
                 hint: AtomicU32::new(0),
                 allocs: Mutex::new((0, AllocFailure::default(), 0)),
@@ -557,7 +519,7 @@ impl SimHypervisor {
 
     /// Number of buffers alive now.
     pub fn live_buffers(&self) -> usize {
-        self.inner.regions.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.inner.regions.count()
     }
 
     /// Makes the allocation with this 1-based number fail with ENOMEM.
@@ -569,34 +531,28 @@ impl SimHypervisor {
 /// Heap memory registered with the simulator for its lifetime.
 #[derive(Debug)]
 pub struct SimBuffer {
-    mem: Box<[u64]>,
-    len: usize,
-    regions: Arc<Regions>,
+    heap: HeapBuffer,
+    regions: Arc<Ranges>,
 }
 
 impl Buffer for SimBuffer {
     fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.mem.as_mut_ptr().cast()
+        self.heap.as_mut_ptr()
     }
     fn len(&self) -> usize {
-        self.len
+        self.heap.len()
     }
     fn as_slice(&self) -> &[u8] {
-        // SAFETY: `mem` holds at least `len` initialised bytes (u64s are
-        // plain data) and is borrowed immutably for the slice's lifetime.
-        unsafe { core::slice::from_raw_parts(self.mem.as_ptr().cast(), self.len) }
+        self.heap.as_slice()
     }
     fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique, and
-        // any byte pattern is a valid u64.
-        unsafe { core::slice::from_raw_parts_mut(self.mem.as_mut_ptr().cast(), self.len) }
+        self.heap.as_mut_slice()
     }
 }
 
 impl Drop for SimBuffer {
     fn drop(&mut self) {
-        let start = self.mem.as_ptr() as usize;
-        self.regions.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&start);
+        self.regions.unregister(self.heap.as_mut_ptr() as usize);
     }
 }
 
@@ -612,11 +568,11 @@ impl Hypervisor for SimHypervisor {
             }
             a.2 = a.2.max(bytes);
         }
-        let len = bytes.max(1).next_multiple_of(4096);
-        let mem = vec![0u64; len / 8].into_boxed_slice();
-        let start = mem.as_ptr() as usize;
-        self.inner.regions.live.lock().unwrap_or_else(|p| p.into_inner()).insert(start, len);
-        Ok(SimBuffer { mem, len, regions: self.inner.regions.clone() })
+        let mut heap = HeapBuffer::new(bytes);
+        // SAFETY: the heap memory is owned by the SimBuffer, whose Drop
+        // unregisters it before the memory is freed.
+        unsafe { self.inner.regions.register(heap.as_mut_ptr() as usize, heap.len()) };
+        Ok(SimBuffer { heap, regions: self.inner.regions.clone() })
     }
 
     fn sysctl(&self, buf: &mut SimBuffer) -> Result<i64> {
