@@ -158,12 +158,16 @@ fn call_once<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, iface: u32, a: &ListArg
 /// (no side effect: nothing is written through any handle) and caches it.
 ///
 /// The first candidate not refused with EACCES is the one: the version check
-/// precedes every other check in Xen, so even EPERM or ENOSYS prove the
-/// version right. That reply is returned with it.
+/// precedes every other check in Xen, so a success, or an error only a later
+/// check gives (EPERM from XSM, ENOSYS, EINVAL, ...), proves the version
+/// right; that reply is returned with it. An error that may come before the
+/// check (EFAULT copying the struct in, or anything from the kernel) proves
+/// nothing: it is returned and nothing is cached.
 fn probe_interface<H: Hypervisor>(hv: &H, buf: &mut H::Buffer) -> Result<(u32, Result<ListReply>)> {
     for iface in INTERFACE_CANDIDATES {
         match call_once(hv, buf, iface, &ListArgs::default()) {
-            Err(Error::Hypervisor { errno }) if errno == libc::EACCES => continue,
+            Err(Error::Hypervisor { errno: libc::EACCES }) => continue,
+            Err(e) if !after_version_check(&e) => return Err(e),
             r => {
                 hv.interface_cache().store(iface, Ordering::Relaxed);
                 return Ok((iface, r));
@@ -171,6 +175,16 @@ fn probe_interface<H: Hypervisor>(hv: &H, buf: &mut H::Buffer) -> Result<(u32, R
         }
     }
     Err(Error::UnsupportedInterface)
+}
+
+/// Errors Xen's sysctl gives only once the interface version was accepted.
+fn after_version_check(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Hypervisor {
+            errno: libc::EPERM | libc::ENOSYS | libc::EINVAL | libc::E2BIG | libc::EOPNOTSUPP | libc::ENOBUFS
+        }
+    )
 }
 
 /// The interface version in use, probing it first if needed.

@@ -578,3 +578,15 @@ fn a_list_shrinking_below_the_next_index_restarts_instead_of_einval() {
     assert_eq!((r.done, r.left), (4, 0));
     assert_eq!(got, ps[8..].to_vec());
 }
+
+#[test]
+fn a_fault_before_the_version_check_is_returned_and_not_taken_for_a_version() {
+    let ps = sim::generated(3, 5);
+    let h = hv_cfg(ps.clone(), |c| {
+        c.inject_early.insert(1, libc::EFAULT);
+    });
+    assert_eq!(list::get_sizes(&h).unwrap_err().errno(), libc::EFAULT);
+    // Nothing was cached: the next call probes again and finds 0x15.
+    assert_eq!(xc_livepatch::interface_version_of(&h).unwrap(), 0x15);
+    assert_eq!(list_all(&h).1, ps);
+}

@@ -134,8 +134,13 @@ pub struct Config {
     pub preempt_every: Option<u32>,
     /// Changes applied before the hypercall with that 1-based number.
     pub changes: BTreeMap<u64, Vec<Change>>,
-    /// Errors injected into the hypercall with that 1-based number.
+    /// Errors injected into the hypercall with that 1-based number, after
+    /// the interface-version and XSM checks.
     pub inject: BTreeMap<u64, i32>,
+    /// Errors injected into the hypercall with that 1-based number before
+    /// any check, as a fault copying the struct in (EFAULT) or a failure in
+    /// the kernel would be.
+    pub inject_early: BTreeMap<u64, i32>,
     /// A lie told in every data-mode reply.
     pub lie: Option<Lie>,
     /// Largest `nr` accepted before E2BIG (Xen: 1024; lower it to exercise
@@ -152,6 +157,7 @@ impl Default for Config {
             preempt_every: None,
             changes: BTreeMap::new(),
             inject: BTreeMap::new(),
+            inject_early: BTreeMap::new(),
             lie: None,
             list_max_nr: LIVEPATCH_LIST_MAX_NR,
         }
@@ -294,6 +300,9 @@ fn put32(b: &mut [u8], off: usize, v: u32) {
 
 /// `do_sysctl` for the livepatch op (xen-facts §3.1).
 fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64 {
+    if let Some(e) = st.cfg.inject_early.remove(&call_no) {
+        return -i64::from(e);
+    }
     let mut op = [0u8; SYSCTL_SIZE];
     if !mem.read(addr, &mut op) {
         return -EFAULT;
