@@ -21,7 +21,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 FX=$(realpath "$1"); OURS=$(realpath "$2"); shift 2
 XL=${XEN_LIVEPATCH:-/usr/lib/xen-4.17/bin/xen-livepatch}
-work=$(mktemp -d "${TMPDIR:-/tmp}/fakexen-suite.XXXXXX")
+work=$(mktemp -d)  # the suite's scratch directory
 trap 'rm -rf "$work"' EXIT
 
 if [ $# -gt 0 ]; then scenarios=("$@"); else scenarios=("$here"/scenarios/*.scn); fi

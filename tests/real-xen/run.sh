@@ -35,7 +35,7 @@ for v in $VERSIONS; do case $v in 4.17|4.20) ;; *) die "unsupported --xen $v (4.
 
 T_START=$(date +%s.%N)
 elapsed() { echo "$(date +%s.%N) $T_START" | awk '{printf "%.1f", $1-$2}'; }
-WORK=$(mktemp -d /tmp/real-xen.XXXXXX)
+WORK=$(mktemp -d -p /tmp)  # the run's scratch directory (console logs are kept here)
 log "work directory $WORK, cache $CACHE"
 mkdir -p "$CACHE"
 
@@ -172,6 +172,14 @@ EOF
 }
 
 for v in $VERSIONS; do run_one "$v"; done
-echo "total time $(elapsed)s (versions: $VERSIONS; work dir $WORK)"
+ok=0; [ "$TOTAL_FAIL" = 0 ] && [ "$TOTAL_PASS" -gt 0 ] && ok=1
+if [ "$ok" = 1 ] && [ -z "${REAL_XEN_KEEP:-}" ]; then
+    # About 130 MB of initramfs and unpacked packages: kept only on failure
+    # (or with REAL_XEN_KEEP=1), for the console logs.
+    rm -rf "$WORK"
+    echo "total time $(elapsed)s (versions: $VERSIONS)"
+else
+    echo "total time $(elapsed)s (versions: $VERSIONS; work dir kept: $WORK)"
+fi
 echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
-[ "$TOTAL_FAIL" = 0 ] && [ "$TOTAL_PASS" -gt 0 ]
+[ "$ok" = 1 ]
