@@ -36,9 +36,15 @@ pub enum Error {
     /// The payload list changed on every one of the allowed restarts.
     #[error("the payload list kept changing while it was being read")]
     ListUnstable,
-    /// The hypervisor's reply does not fit the caller's buffers or contradicts
-    /// itself (more entries than asked, more bytes than the capacity, lengths
-    /// that do not add up). Nothing is copied to the caller.
+    /// The list does not fit the caller's name or metadata buffer (it grew
+    /// since they were sized). Xen 4.21+ says so itself (ENOBUFS); before
+    /// 4.21 Xen writes on regardless, into this library's own buffer, and the
+    /// reply is refused here with the same errno. Nothing is copied out.
+    #[error("the live patches no longer fit the buffers (the list grew since they were sized)")]
+    BuffersTooSmall,
+    /// The hypervisor's reply contradicts the request or itself (more entries
+    /// than asked, more bytes than the capacity it was told, lengths that do
+    /// not add up). Nothing is copied to the caller.
     #[error("hypervisor reply rejected: {0}")]
     Overflow(&'static str),
     /// The hypervisor returned no entry while reporting entries left.
@@ -62,6 +68,7 @@ impl Error {
             Error::Hypervisor { errno } | Error::Os { errno, .. } => *errno,
             Error::UnsupportedInterface => libc::EACCES,
             Error::ListUnstable => libc::EBUSY,
+            Error::BuffersTooSmall => libc::ENOBUFS,
             Error::Overflow(_) => libc::EOVERFLOW,
             Error::NoProgress => libc::EIO,
             Error::Panic => libc::EIO,

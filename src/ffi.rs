@@ -91,8 +91,9 @@ pub unsafe extern "C" fn xc_livepatch_list_get_sizes(
 /// after them. Returns 0 on success (even when `*done < max` or `*left > 0`:
 /// check both), or -1 with `errno` set:
 /// EINVAL (`max == 0` or a NULL pointer), ENOENT (`name_total_size == 0`),
-/// EBUSY (the list kept changing), EOVERFLOW (the hypervisor reported more
-/// than the buffers hold), or the hypervisor's own error. Nothing is written
+/// ENOBUFS (the list no longer fits `name` or `metadata`: probe again),
+/// EBUSY (the list kept changing), EOVERFLOW (the hypervisor's reply
+/// contradicts the request or itself), or the hypervisor's own error. Nothing is written
 /// to the buffers on failure, and no byte beyond what is reported on success.
 ///
 /// # Safety

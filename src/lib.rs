@@ -174,7 +174,7 @@ pub fn list_from<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>> {
             // The list grew past the probed sizes: probe again. (Before Xen
             // 4.21 the hypervisor writes on past the buffer, into its guard
             // page: EFAULT.)
-            Err(e @ (Error::Overflow(_) | Error::Hypervisor { errno: libc::ENOBUFS | libc::EFAULT })) => {
+            Err(e @ (Error::BuffersTooSmall | Error::Overflow(_) | Error::Hypervisor { errno: libc::ENOBUFS | libc::EFAULT })) => {
                 last = e;
                 continue;
             }

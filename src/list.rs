@@ -7,7 +7,7 @@
 //! and only on success. A change of the list's `version` restarts from
 //! scratch (at most four times, then EBUSY).
 
-use crate::abi::{xen_livepatch_status, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE};
+use crate::abi::{xen_livepatch_status, LIVEPATCH_LIST_MAX_NR, SYSCTL_IFACE_4_21, XEN_LIVEPATCH_NAME_SIZE};
 use crate::error::{Error, Result};
 use crate::sysctl::{self, Buffer, Hypervisor, ListArgs, SYSCTL_SIZE};
 use core::marker::PhantomData;
@@ -302,11 +302,15 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
                 .ok()
                 .filter(|&c| c <= nr)
                 .ok_or(Error::Overflow("more entries than requested"))?;
-            if r.name_total_size > name_cap - name_used {
-                return Err(Error::Overflow("more name bytes than the name buffer holds"));
-            }
-            if r.metadata_total_size > meta_cap - meta_used {
-                return Err(Error::Overflow("more metadata bytes than the metadata buffer holds"));
+            if r.name_total_size > name_cap - name_used || r.metadata_total_size > meta_cap - meta_used {
+                // Xen 4.21+ (0x16) checks the capacities it is sent: a reply
+                // beyond them is a lie. Earlier Xen ignores them and writes
+                // what the list holds now: the list outgrew the buffers.
+                return Err(if hv.interface_cache().load(Ordering::Relaxed) >= SYSCTL_IFACE_4_21 {
+                    Error::Overflow("more bytes than the capacity sent")
+                } else {
+                    Error::BuffersTooSmall
+                });
             }
             check_batch(
                 buf.as_slice(),

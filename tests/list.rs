@@ -382,15 +382,16 @@ fn interface_0x16_sends_capacities_and_enobufs_is_returned() {
 }
 
 #[test]
-fn short_buffers_on_interface_0x15_are_eoverflow_and_write_nothing() {
+fn short_buffers_on_interface_0x15_are_enobufs_as_on_0x16_and_write_nothing() {
     // Xen before 4.21 writes past a too-small buffer: it lands in our own
-    // buffer (or its guard page), is detected, and nothing reaches the caller.
+    // buffer (or its guard page), is detected, and nothing reaches the
+    // caller; the errno is the one Xen 4.21 gives for the same buffers.
     let ps = sim::generated(4, 10);
     let h = hv(ps.clone());
     let (n, m) = totals(&ps);
     for (nc, mc) in [(n - 1, m), (n, m - 1), (1, 0)] {
         let mut b = Bufs::new(4, nc, mc);
-        assert_eq!(errno(b.list(&h, 0)), libc::EOVERFLOW);
+        assert_eq!(errno(b.list(&h, 0)), libc::ENOBUFS);
         b.assert_untouched();
     }
 }
@@ -409,9 +410,18 @@ fn larger_buffers_than_needed_are_fine_and_untouched_beyond_the_data() {
 
 // ---- a lying hypervisor -----------------------------------------------------
 
+/// The errno for a lie told by a Xen 4.21+ hypervisor (interface 0x16,
+/// which is sent the capacities: any byte count beyond them is a lie).
 fn lie(l: Lie) -> (i32, SimHypervisor) {
+    lie_on(0x16, l)
+}
+
+fn lie_on(iface: u32, l: Lie) -> (i32, SimHypervisor) {
     let ps = sim::generated(8, 12);
-    let h = hv_cfg(ps.clone(), |c| c.lie = Some(l));
+    let h = hv_cfg(ps.clone(), |c| {
+        c.lie = Some(l);
+        c.interface_version = iface;
+    });
     let (n, m) = totals(&ps);
     // Exactly sized buffers, as a probe would give.
     let mut b = Bufs::new(8, n, m);
@@ -436,6 +446,19 @@ fn lie_more_name_bytes_than_copied_is_eoverflow() {
 fn lie_more_metadata_bytes_than_copied_is_eoverflow() {
     assert_eq!(lie(Lie::MetadataBytes(1)).0, libc::EOVERFLOW);
     assert_eq!(lie(Lie::MetadataBytes(u32::MAX)).0, libc::EOVERFLOW);
+}
+
+#[test]
+fn byte_counts_beyond_the_buffers_before_xen_4_21_are_enobufs_and_write_nothing() {
+    // Before 0x16 Xen is not told the capacities, so more bytes than they
+    // hold means the list outgrew them: refused, as 4.21 would, unwritten.
+    for l in [Lie::NameBytes(1), Lie::MetadataBytes(1), Lie::MetadataBytes(1 << 20)] {
+        assert_eq!(lie_on(0x15, l).0, libc::ENOBUFS);
+    }
+    // Other lies are lies on every interface version.
+    assert_eq!(lie_on(0x15, Lie::ExtraEntry).0, libc::EOVERFLOW);
+    assert_eq!(lie_on(0x15, Lie::LongName).0, libc::EOVERFLOW);
+    assert_eq!(lie_on(0x15, Lie::NoProgress).0, libc::EIO);
 }
 
 #[test]
