@@ -5,7 +5,7 @@
 //! with the exact Xen 4.14+ C signatures, talking to the hypervisor itself
 //! through Linux `/dev/xen/privcmd`.
 //!
-//! From Rust, use [`list`]:
+//! From Rust, use [`list()`]:
 //!
 //! ```no_run
 //! for p in xc_livepatch::list()? {
@@ -19,7 +19,7 @@
 //!
 //! Layers, one job each: [`abi`] (Xen's types), [`privcmd`] (the device),
 //! [`hypercall_buffer`] (hypercall-safe memory), [`sysctl`] (the LIST
-//! hypercall and interface-version probe), [`list`] (the algorithm), [`error`]
+//! hypercall and interface-version probe), [`mod@list`] (the algorithm), [`error`]
 //! (errors and errno), [`ffi`] (the C functions) and, with feature `sim`,
 //! [`sim`] (a model of the hypervisor).
 
