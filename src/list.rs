@@ -234,6 +234,8 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
         let mut name_used = 0u32;
         let mut meta_used = 0u32;
         let mut version = None;
+        // Batches accepted in this attempt: each was checked on arrival.
+        let mut batches = 0u32;
         loop {
             if done == held {
                 // Full, and the hypervisor has `left` more: a bigger buffer,
@@ -324,6 +326,7 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
             if count == 0 && r.left > 0 {
                 return Err(Error::NoProgress);
             }
+            batches += 1;
             done += count;
             name_used += r.name_total_size;
             meta_used += r.metadata_total_size;
@@ -333,18 +336,22 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
             }
         }
 
-        // One consistent snapshot: hand it over. Check all of it once more
-        // first: a hypervisor writing outside the handles of a later batch
-        // could have changed lengths or terminators accepted earlier.
-        check_batch(
-            buf.as_slice(),
-            &lay,
-            0,
-            done as usize,
-            0,
-            name_used as usize,
-            meta_used as usize,
-        )?;
+        // One consistent snapshot: hand it over. With more than one batch,
+        // check all of it once more first: a hypervisor writing outside the
+        // handles of a later batch could have changed lengths or terminators
+        // accepted earlier. A single batch was checked after the last
+        // hypercall already.
+        if batches > 1 {
+            check_batch(
+                buf.as_slice(),
+                &lay,
+                0,
+                done as usize,
+                0,
+                name_used as usize,
+                meta_used as usize,
+            )?;
+        }
         let bytes = buf.as_slice();
         let n = done as usize;
         out.info.put_bytes(&bytes[lay.status..lay.status + 8 * n]);
