@@ -10,7 +10,8 @@
 //! broken hypervisor might tell.
 
 use crate::abi::{
-    __HYPERVISOR_sysctl, LIVEPATCH_LIST_MAX_NR, XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op,
+    __HYPERVISOR_sysctl, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE, XEN_SYSCTL_LIVEPATCH_LIST,
+    XEN_SYSCTL_livepatch_op,
 };
 use crate::error::{Error, Result};
 use crate::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
@@ -417,10 +418,17 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
         let mut status = [0u8; 8];
         status[..4].copy_from_slice(&p.state.to_ne_bytes());
         status[4..].copy_from_slice(&p.rc.to_ne_bytes());
-        // The name and its NUL are one copy in Xen; two writes here.
+        // The name and its NUL are one copy, as in Xen (names longer than
+        // Xen allows, which only a test could make, take two).
         let name_at = h_name.wrapping_add(name_off);
-        let ok = mem.write(name_at, &p.name)
-            && mem.write(name_at.wrapping_add(name_len - 1), &[0])
+        let mut with_nul = [0u8; XEN_LIVEPATCH_NAME_SIZE as usize];
+        let name_ok = if p.name.len() < with_nul.len() {
+            with_nul[..p.name.len()].copy_from_slice(&p.name);
+            mem.write(name_at, &with_nul[..p.name.len() + 1])
+        } else {
+            mem.write(name_at, &p.name) && mem.write(name_at.wrapping_add(name_len - 1), &[0])
+        };
+        let ok = name_ok
             && mem.write(h_len.wrapping_add(4 * i), &reported_len.to_ne_bytes())
             && mem.write(h_status.wrapping_add(8 * i), &status)
             && mem.write(h_meta.wrapping_add(meta_off), &p.metadata)
