@@ -146,24 +146,11 @@ fn every_mmap_and_madvise_of_a_list_call_can_fail_cleanly() {
     for iface in [0x15, 0x16] {
         for n in [0usize, 3, 1200] {
             let hv = RealBufSim::new(payloads(n), Config { interface_version: iface, preempt_every: Some(50), ..Config::default() });
-            fail_each(&format!("get_sizes {iface:#x}/{n}"), &hv, &|hv| {
-                list::get_sizes(hv).map(|s| vec![Payload::new(format!("{}/{}/{}", s.nr, s.name_total_size, s.metadata_total_size), "")])
-            });
+            fail_each(&format!("get_sizes {iface:#x}/{n}"), &hv, &|hv| sizes_as_payloads(hv));
             let s = list::get_sizes(&hv).unwrap();
             let (max, nc, mc) = ((s.nr as usize).max(1), (s.name_total_size as usize).max(1), s.metadata_total_size as usize);
-            fail_each(&format!("list {iface:#x}/{n}"), &hv, &|hv| {
-                let mut b = Bufs::new(max, nc, mc);
-                match b.list(hv, 0) {
-                    Ok(r) => Ok(b.entries(&r)),
-                    Err(e) => {
-                        b.assert_untouched();
-                        Err(e)
-                    }
-                }
-            });
-            fail_each(&format!("list_from {iface:#x}/{n}"), &hv, &|hv| {
-                xc_livepatch::list_from(hv).map(|v| v.iter().map(|p| Payload::new(p.name_bytes(), p.metadata_raw())).collect())
-            });
+            fail_each(&format!("list {iface:#x}/{n}"), &hv, &|hv| list_canaried(hv, max, nc, mc));
+            fail_each(&format!("list_from {iface:#x}/{n}"), &hv, &|hv| api_as_payloads(hv));
         }
     }
 }

@@ -49,28 +49,13 @@ fn every_allocation_of_a_list_call_can_fail_cleanly() {
         for n in [0usize, 1, 3, 1500] {
             let hv = SimHypervisor::new(initial(n), Config { interface_version: iface, preempt_every: Some(100), ..Config::default() });
             // get_sizes alone.
-            fail_each_allocation(&format!("get_sizes iface {iface:#x} n {n}"), &hv, &|hv| {
-                list::get_sizes(hv).map(|s| vec![Payload::new(format!("{}/{}/{}", s.nr, s.name_total_size, s.metadata_total_size), "")])
-            });
+            fail_each_allocation(&format!("get_sizes iface {iface:#x} n {n}"), &hv, &|hv| sizes_as_payloads(hv));
             // list with canaried caller buffers: nothing written on failure.
             let sizes = list::get_sizes(&hv).unwrap();
             let (max, nc, mc) = ((sizes.nr as usize).max(1), (sizes.name_total_size as usize).max(1), sizes.metadata_total_size as usize);
-            fail_each_allocation(&format!("list iface {iface:#x} n {n}"), &hv, &|hv| {
-                let mut b = Bufs::new(max, nc, mc);
-                match b.list(hv, 0) {
-                    Ok(r) => Ok(b.entries(&r)),
-                    Err(e) => {
-                        b.assert_untouched();
-                        Err(e)
-                    }
-                }
-            });
+            fail_each_allocation(&format!("list iface {iface:#x} n {n}"), &hv, &|hv| list_canaried(hv, max, nc, mc));
             // The Rust API (get_sizes + list, two allocations).
-            fail_each_allocation(&format!("list_from iface {iface:#x} n {n}"), &hv, &|hv| {
-                xc_livepatch::list_from(hv).map(|v| {
-                    v.iter().map(|p| Payload::new(p.name_bytes(), p.metadata_raw())).collect()
-                })
-            });
+            fail_each_allocation(&format!("list_from iface {iface:#x} n {n}"), &hv, &|hv| api_as_payloads(hv));
         }
     }
 }

@@ -42,37 +42,14 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::AtomicU32;
 use xc_livepatch::list::{self, MAX_RESTARTS};
-use xc_livepatch::sim::{self, CallerBuffers, Change, Config, HeapBuffer, Payload, Ranges, Sim};
+use xc_livepatch::sim::{self, CallerBuffers, Change, Config, HeapBuffer, Payload, Ranges, Sim, Tracked};
 use xc_livepatch::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
 use xc_livepatch::Error;
 
 // ---- the hostile hypervisor's buffers ---------------------------------------
 
-struct HBuf {
-    heap: HeapBuffer,
-    live: Rc<Cell<i64>>,
-}
-
-impl Buffer for HBuf {
-    fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.heap.as_mut_ptr()
-    }
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-    fn as_slice(&self) -> &[u8] {
-        self.heap.as_slice()
-    }
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.heap.as_mut_slice()
-    }
-}
-
-impl Drop for HBuf {
-    fn drop(&mut self) {
-        self.live.set(self.live.get() - 1);
-    }
-}
+/// The hostile hypervisor's buffers: heap memory, counted while alive.
+type HBuf = Tracked<HeapBuffer>;
 
 // ---- the hostile hypervisor --------------------------------------------------
 
@@ -261,7 +238,8 @@ impl Hypervisor for Hostile<'_> {
         assert!(bytes <= 64 << 20, "allocation of {bytes} bytes for a small listing");
         self.live.set(self.live.get() + 1);
         self.peak_live.set(self.peak_live.get().max(self.live.get()));
-        Ok(HBuf { heap: HeapBuffer::new(bytes), live: self.live.clone() })
+        let live = self.live.clone();
+        Ok(Tracked::new(HeapBuffer::new(bytes), move |_| live.set(live.get() - 1)))
     }
 
     fn sysctl(&self, buf: &mut HBuf) -> xc_livepatch::Result<i64> {

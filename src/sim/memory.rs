@@ -112,3 +112,49 @@ impl Buffer for HeapBuffer {
         unsafe { core::slice::from_raw_parts_mut(self.mem.as_mut_ptr().cast(), self.len) }
     }
 }
+
+/// What a [`Tracked`] buffer runs when it is dropped.
+type OnDrop<B> = Box<dyn FnOnce(&mut B)>;
+
+/// A buffer that runs a closure when it is dropped: to unregister it from a
+/// [`Ranges`], or to count it.
+pub struct Tracked<B: Buffer> {
+    inner: B,
+    on_drop: Option<OnDrop<B>>,
+}
+
+impl<B: Buffer> Tracked<B> {
+    /// Wraps `inner`; `on_drop` runs once, before `inner` is dropped.
+    pub fn new(inner: B, on_drop: impl FnOnce(&mut B) + 'static) -> Tracked<B> {
+        Tracked { inner, on_drop: Some(Box::new(on_drop)) }
+    }
+}
+
+impl<B: Buffer + std::fmt::Debug> std::fmt::Debug for Tracked<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+impl<B: Buffer> Buffer for Tracked<B> {
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.inner.as_mut_ptr()
+    }
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+    fn as_slice(&self) -> &[u8] {
+        self.inner.as_slice()
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.inner.as_mut_slice()
+    }
+}
+
+impl<B: Buffer> Drop for Tracked<B> {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_drop.take() {
+            f(&mut self.inner);
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 mod caller;
 mod memory;
 pub use caller::CallerBuffers;
-pub use memory::{HeapBuffer, Ranges};
+pub use memory::{HeapBuffer, Ranges, Tracked};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -546,32 +546,7 @@ impl SimHypervisor {
 }
 
 /// Heap memory registered with the simulator for its lifetime.
-#[derive(Debug)]
-pub struct SimBuffer {
-    heap: HeapBuffer,
-    regions: Arc<Ranges>,
-}
-
-impl Buffer for SimBuffer {
-    fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.heap.as_mut_ptr()
-    }
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-    fn as_slice(&self) -> &[u8] {
-        self.heap.as_slice()
-    }
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.heap.as_mut_slice()
-    }
-}
-
-impl Drop for SimBuffer {
-    fn drop(&mut self) {
-        self.regions.unregister(self.heap.as_mut_ptr() as usize);
-    }
-}
+pub type SimBuffer = Tracked<HeapBuffer>;
 
 impl Hypervisor for SimHypervisor {
     type Buffer = SimBuffer;
@@ -589,7 +564,8 @@ impl Hypervisor for SimHypervisor {
         // SAFETY: the heap memory is owned by the SimBuffer, whose Drop
         // unregisters it before the memory is freed.
         unsafe { self.inner.regions.register(heap.as_mut_ptr() as usize, heap.len()) };
-        Ok(SimBuffer { heap, regions: self.inner.regions.clone() })
+        let regions = self.inner.regions.clone();
+        Ok(Tracked::new(heap, move |h| regions.unregister(h.as_mut_ptr() as usize)))
     }
 
     fn sysctl(&self, buf: &mut SimBuffer) -> Result<i64> {

@@ -9,36 +9,11 @@
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 use xc_livepatch::hypercall_buffer::HypercallBuffer;
-use xc_livepatch::sim::{Config, Payload, Ranges, Sim};
+use xc_livepatch::sim::{Config, Payload, Ranges, Sim, Tracked};
 use xc_livepatch::sysctl::{Buffer, Hypervisor};
 
 /// A real hypercall buffer, registered with the model while alive.
-#[derive(Debug)]
-pub struct RealBuf {
-    inner: HypercallBuffer,
-    regions: Arc<Ranges>,
-}
-
-impl Buffer for RealBuf {
-    fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.inner.as_mut_ptr()
-    }
-    fn len(&self) -> usize {
-        self.inner.len()
-    }
-    fn as_slice(&self) -> &[u8] {
-        self.inner.as_slice()
-    }
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.inner.as_mut_slice()
-    }
-}
-
-impl Drop for RealBuf {
-    fn drop(&mut self) {
-        self.regions.unregister(self.inner.as_mut_ptr() as usize);
-    }
-}
+pub type RealBuf = Tracked<HypercallBuffer>;
 
 /// Called inside every hypercall, after the model ran (test hook).
 pub type Hook = Box<dyn Fn(&mut RealBuf) + Send + Sync>;
@@ -66,7 +41,8 @@ impl Hypervisor for RealBufSim {
         // SAFETY: the mapping stays alive until the RealBuf's Drop, which
         // unregisters it first; its owner is blocked during each hypercall.
         unsafe { self.regions.register(start, len) };
-        Ok(RealBuf { inner, regions: self.regions.clone() })
+        let regions = self.regions.clone();
+        Ok(Tracked::new(inner, move |b| regions.unregister(b.as_mut_ptr() as usize)))
     }
 
     fn sysctl(&self, buf: &mut RealBuf) -> xc_livepatch::Result<i64> {
