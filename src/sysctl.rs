@@ -5,10 +5,8 @@
 //! first, with a side-effect-free `nr = 0` LIST) and decodes the reply.
 
 use crate::abi::{
-    xen_sysctl, xen_sysctl_livepatch_list, xen_sysctl_livepatch_op, xen_sysctl_livepatch_op_u,
-    xen_sysctl_u, __guest_handle_char, __guest_handle_uint32,
-    __guest_handle_xen_livepatch_status_t, SYSCTL_IFACE_4_14, SYSCTL_IFACE_4_16,
-    SYSCTL_IFACE_4_17, SYSCTL_IFACE_4_21, XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op,
+    xen_sysctl, SYSCTL_IFACE_4_14, SYSCTL_IFACE_4_16, SYSCTL_IFACE_4_17, SYSCTL_IFACE_4_21,
+    XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op,
 };
 use crate::error::{Error, Result};
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -97,56 +95,70 @@ pub struct ListReply {
     pub metadata_total_size: u32,
 }
 
+/// Byte offsets inside `struct xen_sysctl` (xen-facts §1.6), derived from the
+/// `abi` types that abi-check verifies against Xen's headers.
+mod at {
+    use crate::abi::{xen_sysctl, xen_sysctl_livepatch_list as L, xen_sysctl_livepatch_op};
+    use core::mem::offset_of;
+    pub const CMD: usize = offset_of!(xen_sysctl, cmd);
+    pub const IFACE: usize = offset_of!(xen_sysctl, interface_version);
+    const OP: usize = offset_of!(xen_sysctl, u);
+    pub const OP_CMD: usize = OP + offset_of!(xen_sysctl_livepatch_op, cmd);
+    pub const OP_PAD: usize = OP + offset_of!(xen_sysctl_livepatch_op, pad);
+    const LIST: usize = OP + offset_of!(xen_sysctl_livepatch_op, u);
+    pub const VERSION: usize = LIST + offset_of!(L, version);
+    pub const IDX: usize = LIST + offset_of!(L, idx);
+    pub const NR: usize = LIST + offset_of!(L, nr);
+    pub const PAD: usize = LIST + offset_of!(L, pad);
+    pub const NAME_TOTAL: usize = LIST + offset_of!(L, name_total_size);
+    pub const META_TOTAL: usize = LIST + offset_of!(L, metadata_total_size);
+    pub const STATUS: usize = LIST + offset_of!(L, status);
+    pub const NAME: usize = LIST + offset_of!(L, name);
+    pub const LEN: usize = LIST + offset_of!(L, len);
+    pub const META: usize = LIST + offset_of!(L, metadata);
+    pub const META_LEN: usize = LIST + offset_of!(L, metadata_len);
+    // The numbers of xen-facts §1.6.
+    const _: () = assert!(VERSION == 16 && NR == 24 && NAME_TOTAL == 32 && STATUS == 40 && META_LEN == 72);
+}
+
+/// Writes the LIST request at the start of `buf`: every byte of the 136,
+/// those not named here zero, as libxenctrl sends them.
 fn write_request(buf: &mut impl Buffer, iface: u32, a: &ListArgs) {
-    assert!(buf.len() >= SYSCTL_SIZE, "LIST buffer smaller than xen_sysctl");
-    let list = xen_sysctl_livepatch_list {
-        version: 0,
-        idx: a.idx,
-        nr: a.nr,
-        pad: 0,
-        name_total_size: a.name_capacity,
-        metadata_total_size: a.metadata_capacity,
-        status: __guest_handle_xen_livepatch_status_t { p: a.status as *mut _ },
-        name: __guest_handle_char { p: a.name as *mut _ },
-        len: __guest_handle_uint32 { p: a.len as *mut _ },
-        metadata: __guest_handle_char { p: a.metadata as *mut _ },
-        metadata_len: __guest_handle_uint32 { p: a.metadata_len as *mut _ },
-    };
-    // Start from all-zero bytes so the union's unused tail is zero, as
-    // libxenctrl sends it.
-    let mut op = xen_sysctl { cmd: XEN_SYSCTL_livepatch_op, interface_version: iface, u: xen_sysctl_u { pad: [0; 128] } };
-    op.u.livepatch = xen_sysctl_livepatch_op {
-        cmd: XEN_SYSCTL_LIVEPATCH_LIST,
-        pad: 0,
-        u: xen_sysctl_livepatch_op_u { list },
-    };
-    // SAFETY: the buffer is page-aligned (so aligned for xen_sysctl) and at
-    // least SYSCTL_SIZE bytes long (asserted above).
-    unsafe { buf.as_mut_ptr().cast::<xen_sysctl>().write(op) };
+    let mut b = [0u8; SYSCTL_SIZE];
+    let mut put32 = |off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    put32(at::CMD, XEN_SYSCTL_livepatch_op);
+    put32(at::IFACE, iface);
+    put32(at::OP_CMD, XEN_SYSCTL_LIVEPATCH_LIST);
+    put32(at::OP_PAD, 0);
+    put32(at::VERSION, 0);
+    put32(at::IDX, a.idx);
+    put32(at::NR, a.nr);
+    put32(at::PAD, 0);
+    put32(at::NAME_TOTAL, a.name_capacity);
+    put32(at::META_TOTAL, a.metadata_capacity);
+    for (off, handle) in [
+        (at::STATUS, a.status),
+        (at::NAME, a.name),
+        (at::LEN, a.len),
+        (at::META, a.metadata),
+        (at::META_LEN, a.metadata_len),
+    ] {
+        b[off..off + 8].copy_from_slice(&handle.to_ne_bytes());
+    }
+    buf.as_mut_slice()[..SYSCTL_SIZE].copy_from_slice(&b);
 }
 
 fn read_reply(buf: &impl Buffer, count: i64) -> ListReply {
     let bytes = &buf.as_slice()[..SYSCTL_SIZE];
     let u32_at = |off: usize| u32::from_ne_bytes([bytes[off], bytes[off + 1], bytes[off + 2], bytes[off + 3]]);
-    // Offsets of the LIST fields inside struct xen_sysctl (xen-facts §1.6),
-    // pinned by the compile-time asserts in `abi`.
     ListReply {
         count,
-        version: u32_at(16),
-        left: u32_at(24),
-        name_total_size: u32_at(32),
-        metadata_total_size: u32_at(36),
+        version: u32_at(at::VERSION),
+        left: u32_at(at::NR),
+        name_total_size: u32_at(at::NAME_TOTAL),
+        metadata_total_size: u32_at(at::META_TOTAL),
     }
 }
-
-const _: () = {
-    use core::mem::offset_of;
-    const OP: usize = offset_of!(xen_sysctl, u) + offset_of!(xen_sysctl_livepatch_op, u);
-    assert!(OP + offset_of!(xen_sysctl_livepatch_list, version) == 16);
-    assert!(OP + offset_of!(xen_sysctl_livepatch_list, nr) == 24);
-    assert!(OP + offset_of!(xen_sysctl_livepatch_list, name_total_size) == 32);
-    assert!(OP + offset_of!(xen_sysctl_livepatch_list, metadata_total_size) == 36);
-};
 
 fn call_once<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, iface: u32, a: &ListArgs) -> Result<ListReply> {
     write_request(buf, iface, a);
