@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+from run import write_scenario
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FX = os.path.join(ROOT, "target/release/libfakexen.so")
 OURS = os.path.join(ROOT, "target/release/libxc_livepatch.so")
@@ -52,12 +54,7 @@ def main():
             (1025, 64, True, None), (5000, 4096, True, None), (1024, 64, True, 64), (5000, 0, True, 64),
             (1025, 1024, False, None), (5000, 4096, False, None), (1025, 0, False, 64),
         ]:
-            with open(scn, "w") as f:
-                f.write(f"generate {n} {meta}\n")
-                if not device:
-                    f.write("hypercall-device absent\n")
-                if preempt:
-                    f.write(f"preempt {preempt}\n")
+            write_scenario(scn, n, meta, device, preempt)
             batch = min(1024, preempt or 1024)
             data_calls = math.ceil(n / batch)
             name = f"N={n} meta={meta} device={'yes' if device else 'no'} preempt={preempt or '-'}"

@@ -27,6 +27,17 @@ OURS = os.path.join(ROOT, "target/release/libxc_livepatch.so")
 K = 4  # extra iterations for the steady-state counts
 
 
+def write_scenario(path, n, meta, device, preempt):
+    """A fakexen scenario: n generated payloads with `meta` bytes of metadata
+    each, with or without /dev/xen/hypercall, preempting every `preempt`."""
+    with open(path, "w") as f:
+        f.write(f"generate {n} {meta}\n")
+        if not device:
+            f.write("hypercall-device absent\n")
+        if preempt:
+            f.write(f"preempt {preempt}\n")
+
+
 def run(bench, scn, preload, iters, warmup, counters=None):
     env = dict(os.environ, FAKEXEN_SCENARIO=scn, LD_PRELOAD=preload)
     if counters:
@@ -156,12 +167,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for n, m, device, preempt in cases(a.quick):
             scn = os.path.join(tmp, "case.scn")
-            with open(scn, "w") as f:
-                f.write(f"generate {n} {m}\n")
-                if not device:
-                    f.write("hypercall-device absent\n")
-                if preempt:
-                    f.write(f"preempt {preempt}\n")
+            write_scenario(scn, n, m, device, preempt)
             res = {}
             for lib, pre in (("real", FX), ("ours", f"{FX} {OURS}")):
                 t = timing(a.bench, scn, pre, a.quick)

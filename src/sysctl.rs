@@ -96,8 +96,10 @@ pub struct ListReply {
 }
 
 /// Byte offsets inside `struct xen_sysctl` (xen-facts §1.6), derived from the
-/// `abi` types that abi-check verifies against Xen's headers.
-mod at {
+/// `abi` types that abi-check verifies against Xen's headers. The one table
+/// used by the library, the simulated hypervisor and the fuzz target.
+#[allow(missing_docs)]
+pub mod at {
     use crate::abi::{xen_sysctl, xen_sysctl_livepatch_list as L, xen_sysctl_livepatch_op};
     use core::mem::offset_of;
     pub const CMD: usize = offset_of!(xen_sysctl, cmd);

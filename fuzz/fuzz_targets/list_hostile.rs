@@ -99,13 +99,8 @@ fn put32(b: &mut [u8], o: usize, v: u32) {
     b[o..o + 4].copy_from_slice(&v.to_ne_bytes());
 }
 
-/// Offsets inside struct xen_sysctl (xen-facts §1.6).
-const VERSION: usize = 16;
-const NR: usize = 24;
-const NAME_TOTAL: usize = 32;
-const META_TOTAL: usize = 36;
-const H_LEN: usize = 56;
-const H_META_LEN: usize = 72;
+/// Offsets inside struct xen_sysctl (xen-facts §1.6): the library's own table.
+use xc_livepatch::sysctl::at::{LEN as H_LEN, META, META_LEN as H_META_LEN, META_TOTAL, NAME, NAME_TOTAL, NR, VERSION};
 
 impl Hostile<'_> {
     fn byte(&self) -> u8 {
@@ -140,9 +135,9 @@ impl Hostile<'_> {
         }
         let regions = [
             ("status", get64(b, 40), 8 * nr),
-            ("name", get64(b, 48), u64::from(get32(b, NAME_TOTAL))),
+            ("name", get64(b, NAME), u64::from(get32(b, NAME_TOTAL))),
             ("len", get64(b, H_LEN), 4 * nr),
-            ("metadata", get64(b, 64), u64::from(get32(b, META_TOTAL))),
+            ("metadata", get64(b, META), u64::from(get32(b, META_TOTAL))),
             ("metadata_len", get64(b, H_META_LEN), 4 * nr),
         ];
         for (what, h, n) in regions {

@@ -14,7 +14,7 @@ use crate::abi::{
     XEN_SYSCTL_livepatch_op,
 };
 use crate::error::{Error, Result};
-use crate::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
+use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
 use std::collections::BTreeMap;
 
 mod caller;
@@ -308,7 +308,7 @@ fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64
     if !mem.read(addr, &mut op) {
         return -EFAULT;
     }
-    if get32(&op, 4) != st.cfg.interface_version {
+    if get32(&op, at::IFACE) != st.cfg.interface_version {
         st.counters.version_mismatch += 1;
         return -EACCES;
     }
@@ -320,7 +320,7 @@ fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64
     if let Some(e) = st.cfg.inject.remove(&call_no) {
         return -i64::from(e);
     }
-    if get32(&op, 0) != XEN_SYSCTL_livepatch_op {
+    if get32(&op, at::CMD) != XEN_SYSCTL_livepatch_op {
         return -ENOSYS;
     }
     if !st.cfg.livepatch {
@@ -339,7 +339,7 @@ fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64
 /// `livepatch_op` (xen-facts §3.2) and `livepatch_list` (§3.3, §3.4).
 fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE]) -> i64 {
     let iface = st.cfg.interface_version;
-    let flags = get32(op, 12);
+    let flags = get32(op, at::OP_PAD);
     if iface >= 0x16 {
         // 4.19+: unknown flag bits are refused unless FORCE (bit 0) is set.
         if flags & !1 != 0 && flags & 1 == 0 {
@@ -348,22 +348,14 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
     } else if flags != 0 {
         return -EINVAL;
     }
-    if get32(op, 8) != XEN_SYSCTL_LIVEPATCH_LIST {
+    if get32(op, at::OP_CMD) != XEN_SYSCTL_LIVEPATCH_LIST {
         return -EOPNOTSUPP;
     }
     st.counters.list_calls += 1;
-    // LIST fields, as offsets into struct xen_sysctl.
-    const VERSION: usize = 16;
-    const IDX: usize = 20;
-    const NR: usize = 24;
-    const PAD: usize = 28;
-    const NAME_TOTAL: usize = 32;
-    const META_TOTAL: usize = 36;
-    const H_STATUS: usize = 40;
-    const H_NAME: usize = 48;
-    const H_LEN: usize = 56;
-    const H_META: usize = 64;
-    const H_META_LEN: usize = 72;
+    use crate::sysctl::at::{
+        IDX, META as H_META, META_LEN as H_META_LEN, META_TOTAL, NAME as H_NAME, NAME_TOTAL, NR, PAD,
+        LEN as H_LEN, STATUS as H_STATUS, VERSION,
+    };
 
     let idx = get32(op, IDX);
     let nr = get32(op, NR);
