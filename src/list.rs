@@ -198,6 +198,26 @@ fn check_batch(
     Ok(())
 }
 
+/// Whether the probed interface is one before Xen 4.21's (0x16), which
+/// is not told the capacities and writes whatever the list holds now.
+fn before_4_21<H: Hypervisor>(hv: &H) -> bool {
+    let iface = hv.interface_cache().load(Ordering::Relaxed);
+    iface != 0 && iface < SYSCTL_IFACE_4_21
+}
+
+/// Names an EFAULT from a data call on an interface before 0x16. Such a
+/// hypervisor writes what the list holds now, so a list that outgrew the
+/// caller's buffers since they were sized runs past this library's buffer
+/// into its guard page and faults. A size probe tells the two apart: totals
+/// beyond the caller's buffers make it ENOBUFS (what Xen 4.21+ answers to
+/// the same race); otherwise, or if the probe fails, the EFAULT stands.
+fn fault_or_outgrown<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, name_cap: u32, meta_cap: u32) -> Error {
+    match sysctl::probe_sizes(hv, buf) {
+        Ok(s) if s.name_total_size > name_cap || s.metadata_total_size > meta_cap => Error::BuffersTooSmall,
+        _ => Error::Hypervisor { errno: libc::EFAULT },
+    }
+}
+
 /// Lists up to `out.info.capacity()` payloads starting at index `start`.
 ///
 /// On success the first `done` entries of `info`, `len` and `metadata_len`
@@ -286,6 +306,11 @@ pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<L
                         return Err(Error::ListUnstable);
                     }
                     continue 'restart;
+                }
+                // Before Xen 4.21 a list that outgrew the caller's buffers
+                // can run past this buffer into its guard page: EFAULT.
+                Err(Error::Hypervisor { errno: libc::EFAULT }) if before_4_21(hv) => {
+                    return Err(fault_or_outgrown(hv, &mut buf, name_cap, meta_cap));
                 }
                 r => r?,
             };
