@@ -16,8 +16,8 @@ use std::path::PathBuf;
 /dev/xen/privcmd (the xc-livepatch library; no libxenctrl). The default output is byte for \
 byte the table of Xen 4.17's `xen-livepatch list`; --json and --format prometheus are for \
 machines.",
-    after_help = "Exit status: 0 on success; 1 on failure; 2 on a usage error. In table mode, as \
-xen-livepatch: 2 when the hypervisor said EAGAIN or EBUSY."
+    after_help = "Exit status: 0 on success; 1 on failure; 2 on a usage error (see --help for more).",
+    after_long_help = TOP_HELP_AND_FORMATS
 )]
 pub struct Cli {
     /// Read the live patches of a simulated hypervisor described by this
@@ -90,34 +90,31 @@ pub enum Format {
     Dump,
 }
 
-const FORMATS_HELP: &str = "\
-FORMATS:
-  table       The table `xen-livepatch list` (Xen 4.17) prints, byte for byte: a
-              header, one row per payload with its name padded to 40 columns, its
-              state (CHECKED, APPLIED or unknown) with ` (errno, text)` when its rc is
-              not 0, and its .modinfo strings joined with `;`. `Nothing to list`
-              when there are none. Errors as xen-livepatch prints them
-              (`Failed to get list sizes.` / `Failed to list 0/N.` then
-              `Error N: text`), exit 2 for EAGAIN/EBUSY, 1 otherwise.
-  json        One JSON document: source, sysctl_interface, list_version, count and
-              `payloads`, in list order, each with name, state (\"CHECKED\", \"APPLIED\"
-              or the number), state_code, rc, rc_text (null when rc is 0), metadata
-              (the .modinfo strings in order, empty strings kept) and
-              metadata_base64 (the exact bytes). Text that is not valid UTF-8 is
-              decoded with U+FFFD replacements and the exact bytes are given too:
-              name_base64 appears when the name is not valid UTF-8, metadata_base64
-              is always there.
-  prometheus  Prometheus text format: xen_livepatch_list_success, xen_livepatch_list_errno,
-              xen_livepatch_sysctl_interface, xen_livepatch_payloads,
-              xen_livepatch_info{name,state} and xen_livepatch_rc{name}. A failed
-              listing still writes the output (success 0, the errno) and exits 1.
-              Names that are not valid UTF-8 get U+FFFD replacements and a
-              name_base64 label.
-  dump        `count N`, then per payload: name, state number, rc and the metadata
-              in hex, tab-separated (for test harnesses).
+/// What `list --help` (and the man pages) say about the formats: one
+/// paragraph each, so that man reflows them.
+macro_rules! formats_help {
+    () => {
+        "FORMATS
 
-In every format but table, a failure prints one line on stderr naming the errno,
-with a hint, and exits 1.";
+table: the table `xen-livepatch list` (Xen 4.17) prints, byte for byte: a header, one row per payload with its name padded to 40 columns, its state (CHECKED, APPLIED or unknown) followed by ` (errno, text)` when its rc is not 0, and its .modinfo strings joined with `;`; `Nothing to list` when there are none. Failures print xen-livepatch's lines (`Failed to get list sizes.` or `Failed to list 0/N.`, then `Error N: text`) and exit 2 for EAGAIN/EBUSY, 1 otherwise.
+
+json: one JSON document (schema: xc-livepatch-list.schema.json): source (xen or simulator), sysctl_interface, list_version, count and payloads, in list order, each with name, state (\"CHECKED\", \"APPLIED\" or the number), state_code, rc, rc_text (strerror of -rc, null when rc is 0), metadata (the .modinfo strings in order, empty strings kept) and metadata_base64 (the exact bytes). Text that is not valid UTF-8 is decoded with U+FFFD replacements and its exact bytes are given too: name_base64 appears when the name is not valid UTF-8; metadata_base64 is always there.
+
+prometheus: the Prometheus text format, for node_exporter's textfile collector: xen_livepatch_list_success, xen_livepatch_list_errno, xen_livepatch_sysctl_interface, xen_livepatch_list_version, xen_livepatch_payloads, xen_livepatch_info{name,state} and xen_livepatch_rc{name}, each with HELP and TYPE. A failed listing is still written (success 0, the errno, no payload series) and exits 1. A name that is not valid UTF-8 gets U+FFFD replacements and a name_base64 label.
+
+dump: `count N`, then one line per payload: name, state number, rc and the metadata in hex, tab-separated (for test harnesses).
+
+In every format but table, a failure prints one line on stderr naming the errno, with a hint, and exits 1."
+    };
+}
+const FORMATS_HELP: &str = formats_help!();
+
+/// The top-level page: the exit status, examples and the formats.
+const TOP_HELP_AND_FORMATS: &str = concat!(
+    "Exit status: 0 on success; 1 on failure; 2 on a usage error. In table mode, as xen-livepatch: 2 when the hypervisor said EAGAIN or EBUSY.\n\n",
+    "Examples: `xc-livepatch list`; `xc-livepatch list --json`; `xc-livepatch list --format prometheus --output /var/lib/prometheus/node-exporter/xen_livepatch.prom`; `xc-livepatch --sim tests/fakexen/demo.scn list` (a simulated hypervisor).\n\n",
+    formats_help!()
+);
 
 /// A metadata key usable in a label name (`meta_KEY`).
 fn parse_label_key(s: &str) -> Result<String, String> {
