@@ -134,7 +134,7 @@ pub fn list() -> Result<Vec<Payload>> {
     list_from(&Xen)
 }
 
-/// [`list`] with the list's version and the interface version: see
+/// [`list()`] with the list's version and the interface version: see
 /// [`snapshot_from`].
 pub fn snapshot() -> core::result::Result<Snapshot, Failure> {
     snapshot_from(&Xen)

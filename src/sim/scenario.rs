@@ -154,7 +154,7 @@ pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("odd hex length".into());
     }
     (0..s.len())
