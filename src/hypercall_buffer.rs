@@ -403,6 +403,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "kernel-only: a PROT_NONE guard page, MAP_FIXED, madvise and /proc/self/maps, none of which Miri models")]
     fn buffer_is_whole_zeroed_writable_pages_followed_by_a_guard_page() {
         let _g = SERIAL.lock().unwrap();
         if !no_device() {
@@ -424,12 +425,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "kernel-only: buffers are MAP_FIXED mappings over a PROT_NONE reservation with madvise, which Miri does not model")]
     fn zero_bytes_still_gives_one_page() {
         let _g = SERIAL.lock().unwrap();
         assert_eq!(HypercallBuffer::new(0).unwrap().len(), PAGE_SIZE);
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "kernel-only: buffers are MAP_FIXED mappings over a PROT_NONE reservation with madvise, which Miri does not model")]
     fn small_buffers_are_reused_and_the_pool_is_bounded() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -447,6 +450,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "kernel-only: MAP_FIXED mappings, madvise and /proc/self/maps, which Miri does not model")]
     fn a_pooled_buffer_far_larger_than_needed_is_unmapped_not_reused() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -480,6 +484,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "kernel-only: MAP_FIXED mappings, madvise and /proc/self/maps, which Miri does not model")]
     fn after_a_buffer_beyond_the_cap_is_dropped_only_the_cap_stays_mapped() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -507,6 +512,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "kernel-only: fork and pthread_atfork, which Miri does not support, and MAP_FIXED mappings")]
     fn a_forked_child_gets_no_pooled_buffer_of_its_parent() {
         let _g = SERIAL.lock().unwrap();
         release_pool();

@@ -160,7 +160,7 @@ impl Hostile<'_> {
         let mem = Ranges::default();
         // SAFETY: the buffer is alive and exclusively borrowed for the whole
         // hypercall; `mem` is dropped before the borrow ends.
-        unsafe { mem.register(buf.as_mut_ptr() as usize, buf.len()) };
+        unsafe { mem.register(buf.as_mut_ptr(), buf.len()) };
         self.sim.hypercall(&mem, 35, buf.as_mut_ptr() as u64)
     }
 

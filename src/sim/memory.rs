@@ -1,31 +1,52 @@
 //! Guest memory as the simulated hypervisor sees it: a set of registered
 //! address ranges. Any access outside them faults (EFAULT), as an access to
 //! memory that is not hypercall-safe may on a real hypervisor.
+//!
+//! The hypervisor receives guest addresses as integers (handles inside the
+//! `xen_sysctl`). Each registered range keeps the pointer it was registered
+//! with, and every access is derived from that pointer (`with_addr`), never
+//! from the integer alone: the model has exactly the provenance of the
+//! memory it was given (checked by Miri with `-Zmiri-strict-provenance`).
 
 use super::GuestMemory;
 use crate::sysctl::Buffer;
+use core::ptr::NonNull;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-/// Registered ranges, `start -> len`.
+/// One registered range: the pointer it was registered with and its length.
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: a Region is only dereferenced inside `Ranges::read` / `write`, under
+// the contract of `Ranges::register` (valid, and not otherwise accessed while
+// a hypercall uses it), whichever thread runs the hypercall.
+unsafe impl Send for Region {}
+
+/// Registered ranges, by start address.
 #[derive(Debug, Default)]
 pub struct Ranges {
-    live: Mutex<BTreeMap<usize, usize>>,
+    live: Mutex<BTreeMap<usize, Region>>,
 }
 
 impl Ranges {
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<usize, usize>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<usize, Region>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Makes `[start, start + len)` accessible to the hypervisor.
+    /// Makes `[start, start + len)` accessible to the hypervisor; every
+    /// access to it is made through `start` (and so with its provenance).
     ///
     /// # Safety
-    /// The range must stay valid for reads and writes of bytes until it is
-    /// unregistered, and nothing else may access it while a hypercall that
-    /// uses it runs (its owner is blocked in the hypercall, as a guest is).
-    pub unsafe fn register(&self, start: usize, len: usize) {
-        self.lock().insert(start, len);
+    /// The range must stay valid for reads and writes of bytes through
+    /// `start` until it is unregistered, and nothing else may access it while
+    /// a hypercall that uses it runs (its owner is blocked in the hypercall,
+    /// as a guest is).
+    pub unsafe fn register(&self, start: *mut u8, len: usize) {
+        self.lock().insert(start.addr(), Region { ptr: start, len });
     }
 
     /// Forgets the range registered at `start`.
@@ -40,22 +61,23 @@ impl Ranges {
 
     /// The registered ranges as `(start, len)`.
     pub fn ranges(&self) -> Vec<(usize, usize)> {
-        self.lock().iter().map(|(&a, &l)| (a, l)).collect()
+        self.lock().iter().map(|(&a, r)| (a, r.len)).collect()
     }
 
-    /// `addr` if `[addr, addr + len)` lies inside one registered range.
-    fn find(&self, addr: u64, len: usize) -> Option<usize> {
-        let (a, room) = self.room_at(addr)?;
-        (len <= room).then_some(a)
+    /// A pointer to `addr`, derived from the registered range's pointer, if
+    /// `[addr, addr + len)` lies inside one registered range.
+    fn find(&self, addr: u64, len: usize) -> Option<*mut u8> {
+        let (p, room) = self.room_at(addr)?;
+        (len <= room).then_some(p)
     }
 
-    /// `addr` and the bytes from it to the end of the registered range it
-    /// lies in, if any.
-    fn room_at(&self, addr: u64) -> Option<(usize, usize)> {
+    /// A pointer to `addr`, derived from the registered range's pointer, and
+    /// the bytes from it to the end of that range, if `addr` lies in one.
+    fn room_at(&self, addr: u64) -> Option<(*mut u8, usize)> {
         let a = usize::try_from(addr).ok()?;
         let live = self.lock();
-        let (&start, &l) = live.range(..=a).next_back()?;
-        (a < start + l).then_some((a, start + l - a))
+        let (&start, r) = live.range(..=a).next_back()?;
+        (a < start + r.len).then_some((r.ptr.with_addr(a), start + r.len - a))
     }
 }
 
@@ -64,8 +86,8 @@ impl GuestMemory for Ranges {
         match self.find(addr, out.len()) {
             // SAFETY: the range lies inside a registered range, valid and
             // not otherwise accessed for now (`register`'s contract).
-            Some(a) => unsafe {
-                core::ptr::copy(a as *const u8, out.as_mut_ptr(), out.len());
+            Some(p) => unsafe {
+                core::ptr::copy(p.cast_const(), out.as_mut_ptr(), out.len());
                 true
             },
             None => out.is_empty(),
@@ -79,11 +101,12 @@ impl GuestMemory for Ranges {
             return true;
         }
         match self.room_at(addr) {
-            Some((a, room)) => {
+            Some((p, room)) => {
                 let n = room.min(data.len());
-                // SAFETY: `[a, a + n)` lies inside a registered range, valid
-                // and not otherwise accessed for now (`register`'s contract).
-                unsafe { core::ptr::copy(data.as_ptr(), a as *mut u8, n) };
+                // SAFETY: `[p, p + n)` lies inside a registered range, valid
+                // and not otherwise accessed for now (`register`'s contract),
+                // and `p` carries that range's provenance.
+                unsafe { core::ptr::copy(data.as_ptr(), p, n) };
                 n == data.len()
             }
             None => false,
@@ -93,36 +116,61 @@ impl GuestMemory for Ranges {
 
 /// Zeroed, page-sized heap memory usable as a hypercall buffer by models of
 /// the hypervisor (it is not hypercall-safe for a real one).
+///
+/// The memory is held through a raw pointer, not a `Box`: a `Box` asserts
+/// unique access whenever it is moved (Stacked Borrows retags it), which
+/// would invalidate the pointer the buffer was registered with in a
+/// [`Ranges`] as soon as the buffer moves (into a [`Tracked`], or out of
+/// `alloc`). Every access, the model's included, derives from `ptr`.
 #[derive(Debug)]
 pub struct HeapBuffer {
-    mem: Box<[u64]>,
+    /// `len / 8` u64s from `Box::<[u64]>::into_raw`, owned; freed in `Drop`.
+    ptr: NonNull<u64>,
     len: usize,
 }
+
+// SAFETY: the buffer owns its allocation exclusively (as the Box<[u64]> it
+// was made from would); shared access only reads, through `as_slice`.
+unsafe impl Send for HeapBuffer {}
+// SAFETY: as above: `&HeapBuffer` allows only reads.
+unsafe impl Sync for HeapBuffer {}
 
 impl HeapBuffer {
     /// At least `bytes` (at least one page), in whole pages.
     pub fn new(bytes: usize) -> HeapBuffer {
         let len = bytes.max(1).next_multiple_of(4096);
-        HeapBuffer { mem: vec![0u64; len / 8].into_boxed_slice(), len }
+        let mem: Box<[u64]> = vec![0u64; len / 8].into_boxed_slice();
+        // SAFETY: `Box::into_raw` never returns null.
+        let ptr = unsafe { NonNull::new_unchecked(Box::into_raw(mem).cast::<u64>()) };
+        HeapBuffer { ptr, len }
+    }
+}
+
+impl Drop for HeapBuffer {
+    fn drop(&mut self) {
+        let mem = core::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len / 8);
+        // SAFETY: `mem` is exactly the boxed slice leaked in `new`, freed
+        // only here, once.
+        drop(unsafe { Box::from_raw(mem) });
     }
 }
 
 impl Buffer for HeapBuffer {
     fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.mem.as_mut_ptr().cast()
+        self.ptr.as_ptr().cast()
     }
     fn len(&self) -> usize {
         self.len
     }
     fn as_slice(&self) -> &[u8] {
-        // SAFETY: `mem` holds `len` initialised bytes (u64s are plain data)
-        // and is borrowed immutably for the slice's lifetime.
-        unsafe { core::slice::from_raw_parts(self.mem.as_ptr().cast(), self.len) }
+        // SAFETY: `ptr` holds `len` initialised bytes (u64s are plain data),
+        // owned by `self`, and borrowed immutably for the slice's lifetime.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast(), self.len) }
     }
     fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique, and
         // any byte pattern is a valid u64.
-        unsafe { core::slice::from_raw_parts_mut(self.mem.as_mut_ptr().cast(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), self.len) }
     }
 }
 

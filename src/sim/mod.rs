@@ -556,7 +556,7 @@ impl Hypervisor for SimHypervisor {
         let mut heap = HeapBuffer::new(bytes);
         // SAFETY: the heap memory is owned by the SimBuffer, whose Drop
         // unregisters it before the memory is freed.
-        unsafe { self.inner.regions.register(heap.as_mut_ptr() as usize, heap.len()) };
+        unsafe { self.inner.regions.register(heap.as_mut_ptr(), heap.len()) };
         let regions = self.inner.regions.clone();
         Ok(Tracked::new(heap, move |h| regions.unregister(h.as_mut_ptr() as usize)))
     }

@@ -37,7 +37,7 @@ impl Hypervisor for RealBufSim {
 
     fn alloc(&self, bytes: usize) -> xc_livepatch::Result<RealBuf> {
         let mut inner = HypercallBuffer::new(bytes)?;
-        let (start, len) = (inner.as_mut_ptr() as usize, inner.len());
+        let (start, len) = (inner.as_mut_ptr(), inner.len());
         // SAFETY: the mapping stays alive until the RealBuf's Drop, which
         // unregisters it first; its owner is blocked during each hypercall.
         unsafe { self.regions.register(start, len) };
