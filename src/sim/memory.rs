@@ -228,10 +228,11 @@ mod tests {
     fn a_write_running_off_a_range_stores_the_bytes_before_the_end_then_faults() {
         let mut b = HeapBuffer::new(4096);
         let r = Ranges::default();
-        let base = b.as_mut_ptr() as usize;
+        let start = b.as_mut_ptr();
+        let base = start.addr();
         // SAFETY: `b` outlives `r`'s use of the range and is not otherwise
         // accessed while it is registered.
-        unsafe { r.register(base, b.len()) };
+        unsafe { r.register(start, b.len()) };
         assert!(!r.write((base + 4090) as u64, &[7u8; 10]));
         assert!(r.write(base as u64, &[1, 2]));
         assert!(!r.write((base + 4096) as u64, &[9]), "past the end");
