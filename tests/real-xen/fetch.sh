@@ -93,11 +93,16 @@ fetch_debs() {
         [ -n "$uris" ] || die "apt cannot find package $pkg"
         out=$(printf '%s\n' "$uris" | awk '{print $2; exit}')
         if [ ! -s "$DEB_CACHE/$out" ]; then
+            # The cache is shared by concurrent runs: download into a private
+            # directory, then rename (atomic) into place.
+            local tmpd
+            tmpd=$(mktemp -d -p "$DEB_CACHE" .dl.XXXXXX)
             log "downloading $out"
-            (cd "$DEB_CACHE" && apt-get "${APT_OPTS[@]}" download "$pkg" >&2 2>/dev/null) \
-                || (cd "$DEB_CACHE" && apt-get "${APT_OPTS[@]}" download "$pkg" >&2) \
-                || die "download of $pkg failed"
-            [ -s "$DEB_CACHE/$out" ] || die "download of $pkg did not produce $out"
+            (cd "$tmpd" && apt-get "${APT_OPTS[@]}" download "$pkg" >&2 2>/dev/null) \
+                || (cd "$tmpd" && apt-get "${APT_OPTS[@]}" download "$pkg" >&2) \
+                || { rm -rf "$tmpd"; die "download of $pkg failed"; }
+            [ -s "$tmpd/$out" ] || { rm -rf "$tmpd"; die "download of $pkg did not produce $out"; }
+            mv -f "$tmpd/$out" "$DEB_CACHE/$out"; rm -rf "$tmpd"
         fi
         echo "$DEB_CACHE/$out"
     done
@@ -112,9 +117,17 @@ fetch_and_unpack() {
     key=$(printf '%s\n' "$debs" | xargs -n1 basename | sha1sum | cut -c1-16)
     dir="$CACHE/unpacked/$tag-$key"
     if [ ! -e "$dir/.complete" ]; then
-        rm -rf "$dir"; mkdir -p "$dir"
-        for d in $debs; do dpkg-deb -x "$d" "$dir" || die "dpkg-deb -x $d failed"; done
-        printf '%s\n' "$debs" | xargs -n1 basename > "$dir/.complete"
+        # Unpack privately, then rename into place: a concurrent run unpacking the
+        # same packages never sees (or removes) a half-made tree.
+        local tmp
+        mkdir -p "$CACHE/unpacked"
+        tmp=$(mktemp -d -p "$CACHE/unpacked" ".$tag.XXXXXX")
+        for d in $debs; do dpkg-deb -x "$d" "$tmp" || { rm -rf "$tmp"; die "dpkg-deb -x $d failed"; }; done
+        printf '%s\n' "$debs" | xargs -n1 basename > "$tmp/.complete"
+        if [ -e "$dir/.complete" ] || ! mv -T "$tmp" "$dir" 2>/dev/null; then
+            rm -rf "$tmp"
+            [ -e "$dir/.complete" ] || die "cannot move the unpacked $tag into $dir"
+        fi
     fi
     echo "$dir"
 }
@@ -131,10 +144,11 @@ current_kernel_pkg() {
     echo "$p"
 }
 
-# Private apt configuration for Debian 13 (trixie); the machine's sources are not
-# touched. Uses the URI of the machine's own Debian source.
-setup_trixie_apt() {
-    local d="$CACHE/apt-trixie" uri keyring
+# Private apt configuration for another Debian suite (trixie: Xen 4.20, bullseye:
+# Xen 4.14); the machine's sources are not touched. Uses the URI of the machine's own
+# Debian source. Sets APT_OPTS; `APT_OPTS=()` returns to the machine's sources.
+setup_suite_apt() {
+    local suite=$1 d="$CACHE/apt-$1" uri keyring
     mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/etc"
     uri=$(grep -h -E '^\s*URIs:\s*\S*debian/?\s*$' /etc/apt/sources.list.d/*.sources 2>/dev/null \
           | awk '{print $2; exit}')
@@ -142,12 +156,14 @@ setup_trixie_apt() {
           | grep -v security | sed -E 's/\[[^]]*\]//' | awk '{print $2; exit}')
     [ -n "$uri" ] || uri=http://deb.debian.org/debian
     keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    echo "deb [signed-by=$keyring] $uri trixie main" > "$d/etc/sources.list"
+    echo "deb [signed-by=$keyring] $uri $suite main" > "$d/etc/sources.list.$$"
+    mv -f "$d/etc/sources.list.$$" "$d/etc/sources.list"
     APT_OPTS=(-o "Dir::Etc::SourceList=$d/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
               -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache")
     # refresh the private index at most once a day
     if [ -z "$(find "$d/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
-        log "apt-get update (private trixie index at $d)"
-        apt-get "${APT_OPTS[@]}" update -q >&2 || die "trixie apt-get update failed"
+        log "apt-get update (private $suite index at $d)"
+        apt-get "${APT_OPTS[@]}" update -q >&2 || die "$suite apt-get update failed"
     fi
 }
+setup_trixie_apt() { setup_suite_apt trixie; }
