@@ -4,8 +4,9 @@
  * No xc_interface is ever opened: the library gets a dummy non-NULL pointer.
  *
  *   lpdump --dump                       "count N" + "<name>\t<state>\t<rc>\t<hex>" lines
- *   lpdump --loop N EXPECTED CHURN [US] N list snapshots (US microseconds between the size
- *                                       probe and the listing), each checked for consistency
+ *   lpdump --loop N EXPECTED CHURN [US] N list snapshots (every other one with US microseconds
+ *                                       between the size probe and the listing), each checked
+ *                                       for consistency
  *                                       (lpcheck.h) while another process churns payloads;
  *                                       a failed call must not have written any byte of the
  *                                       (poisoned) buffers: counted as errno EILSEQ, fails
@@ -31,7 +32,9 @@ static size_t changed(const void *p, size_t n)
 }
 
 /* One snapshot. Returns 0 and a malloc'd dump text, or -1 with errno (and *stage). */
-static long window_us;   /* --loop: pause between the size probe and the listing */
+/* --loop: pause between the size probe and the listing, on every other snapshot (the
+ * others list at once, so that consistent snapshots stay likely under churn) */
+static long window_us, snapshots_taken;
 
 static int snapshot(char **text, size_t *textlen, const char **stage)
 {
@@ -40,7 +43,7 @@ static int snapshot(char **text, size_t *textlen, const char **stage)
     *stage = "xc_livepatch_list_get_sizes";
     if (xc_livepatch_list_get_sizes(XCH, &nr, &name_total, &meta_total))
         return -1;
-    if (window_us) usleep(window_us);
+    if (window_us && snapshots_taken++ % 2) usleep(window_us);
     FILE *m = open_memstream(text, textlen);
     if (nr == 0) {
         fprintf(m, "count 0\n");
