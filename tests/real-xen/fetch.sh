@@ -5,7 +5,13 @@
 # the Xen userland are only downloaded (`apt-get download`) into a cache keyed by the
 # .deb file name and unpacked with `dpkg-deb -x`: nothing of that is installed.
 
-log() { printf '[real-xen] %s\n' "$*" >&2; }
+log() { # with the seconds since run.sh started, once it has
+    if [ -n "${T_START:-}" ]; then
+        printf '[real-xen] %s %s\n' "$(echo "$(date +%s.%N) $T_START" | awk '{printf "%6.1fs", $1-$2}')" "$*" >&2
+    else
+        printf '[real-xen] %s\n' "$*" >&2
+    fi
+}
 die() { printf '[real-xen] FATAL: %s\n' "$*" >&2; exit 1; }
 
 APT_UPDATED=0
@@ -78,14 +84,41 @@ ensure_qemu() {
 
 # fetch_debs pkg... : download each package's current candidate into $DEB_CACHE (if not
 # already there under the same file name) and print the paths of the .deb files.
+# The apt index state the current APT_OPTS read: newest Packages file of its lists.
+apt_lists_stamp() {
+    local dir=/var/lib/apt/lists o
+    for o in "${APT_OPTS[@]}"; do case $o in Dir::State::Lists=*) dir=${o#*=};; esac; done
+    ls -t "$dir"/*Packages* 2>/dev/null | head -1 | xargs -r stat -c '%n %Y' 2>/dev/null
+}
+
+# Asking apt costs seconds per call on a loaded machine: what fetch_debs resolved is
+# remembered per (package names, apt index state) in $CACHE/resolved.
 fetch_debs() {
+    local key memo
+    key=$(printf '%s\n' "$@" "${APT_OPTS[@]}" "$(apt_lists_stamp)" | sha1sum | cut -c1-16)
+    memo=$CACHE/resolved/$key
+    if [ -s "$memo" ] && [ -n "$(apt_lists_stamp)" ] && xargs -r ls < "$memo" >/dev/null 2>&1; then
+        cat "$memo"; return
+    fi
+    local out
+    out=$(fetch_debs_from_apt "$@") || exit 1
+    mkdir -p "$CACHE/resolved"
+    printf '%s\n' "$out" > "$memo.$$" && mv -f "$memo.$$" "$memo"
+    printf '%s\n' "$out"
+}
+
+fetch_debs_from_apt() {
     local uris out pkg
     # --print-uris prints nothing for a file already present in the current directory,
     # so ask from an empty directory
     local empty="$CACHE/empty"
     mkdir -p "$DEB_CACHE" "$empty"
+    # one apt-get call for all the names (a second per package only if that fails)
+    local all
+    all=$(cd "$empty" && apt-get "${APT_OPTS[@]}" download --print-uris "$@" 2>/dev/null) || all=""
     for pkg in "$@"; do
-        uris=$(cd "$empty" && apt-get "${APT_OPTS[@]}" download --print-uris "$pkg" 2>/dev/null)
+        uris=$(printf '%s\n' "$all" | awk -v p="${pkg}_" 'index($2, p) == 1')
+        [ -n "$uris" ] || uris=$(cd "$empty" && apt-get "${APT_OPTS[@]}" download --print-uris "$pkg" 2>/dev/null)
         if [ -z "$uris" ]; then
             if [ ${#APT_OPTS[@]} = 0 ]; then apt_update_once; fi
             uris=$(cd "$empty" && apt-get "${APT_OPTS[@]}" download --print-uris "$pkg" 2>/dev/null)
@@ -134,13 +167,17 @@ fetch_and_unpack() {
 
 # Package name of the current 6.1 kernel image, e.g. linux-image-6.1.0-56-amd64.
 current_kernel_pkg() {
-    local p
+    local p memo
+    memo=$CACHE/resolved/kernel-$(apt_lists_stamp | sha1sum | cut -c1-16)
+    if [ -s "$memo" ]; then cat "$memo"; return; fi
     p=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     if [ -z "$p" ]; then
         apt_update_once
         p=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     fi
     [ -n "$p" ] || die "cannot find the linux-image-amd64 dependency"
+    mkdir -p "$CACHE/resolved"
+    echo "$p" > "$memo.$$" && mv -f "$memo.$$" "$memo"
     echo "$p"
 }
 
