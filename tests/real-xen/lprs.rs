@@ -21,7 +21,7 @@ use std::process::{Command, ExitCode};
 use std::sync::atomic::AtomicU32;
 use xc_livepatch::abi::{XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op};
 use xc_livepatch::sysctl::at;
-use xc_livepatch::{Hypervisor, Payload, Result, Xen};
+use xc_livepatch::{Error, Hypervisor, Payload, Result, Xen};
 
 type Hook = Box<dyn FnOnce()>;
 
@@ -60,6 +60,8 @@ impl Hypervisor for Counting {
             }
             Ok(_) if is_list => self.lists.set(self.lists.get() + 1),
             Ok(_) => {}
+            // the hypervisor's own errno (not the library's mapping of it)
+            Err(Error::Hypervisor { errno }) => *self.errnos.borrow_mut().entry(*errno).or_default() += 1,
             Err(e) => *self.errnos.borrow_mut().entry(e.errno()).or_default() += 1,
         }
         r

@@ -30,7 +30,7 @@ MANY_BIG=${REAL_XEN_MANY:-1100}
 MANY_SMALL=${REAL_XEN_MANY_SMALL:-64}
 LOOP_BIG=${REAL_XEN_LOOP:-20}
 LOOP_SMALL=${REAL_XEN_LOOP_SMALL:-8}
-TOOL_LOOP=${REAL_XEN_TOOL_LOOP:-3}
+TOOL_LOOP=${REAL_XEN_TOOL_LOOP:-2}
 BOOT_TIMEOUT=${REAL_XEN_TIMEOUT:-300}
 VERSIONS="4.14 4.16 4.17 4.20 4.22"
 . "$HERE/fetch.sh"
@@ -54,7 +54,7 @@ xen_config() {
     case $1 in
         4.14) IFACE=0x13 ACT_TOOL=ref BULK_TOOL=raw REF_XL=/usr/sbin/xen-livepatch-4.14;;
         4.16) IFACE=0x14 ACT_TOOL=raw BULK_TOOL=raw;;
-        4.17) IFACE=0x15 ACT_TOOL=xl BULK_TOOL=lpxc XL12_SPEAKS=1 MANY=$MANY_BIG LOOP=$LOOP_BIG;;
+        4.17) IFACE=0x15 ACT_TOOL=xl BULK_TOOL=lpxc XL12_SPEAKS=1 MANY=$MANY_BIG LOOP=$(( (LOOP_BIG + 1) / 2 ));;
         4.20) IFACE=0x15 ACT_TOOL=xl BULK_TOOL=lpxc XL12_SPEAKS=1;;
         4.22) IFACE=0x16 ACT_TOOL=raw BULK_TOOL=raw MANY=$MANY_BIG LOOP=$LOOP_BIG RUST_LOOP=$LOOP_BIG;;
     esac
@@ -259,7 +259,7 @@ EOF
         -nic none -accel tcg -monitor none -serial stdio $QEMU_FW \
         -kernel "$xen" \
         -append 'console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot' \
-        -initrd "$VMLINUX console=hvc0 earlyprintk=xen rdinit=/init,$d/initrd.cpio"
+        -initrd "$VMLINUX console=hvc0 earlyprintk=xen loglevel=4 rdinit=/init,$d/initrd.cpio"
     rc=$?
     local secs
     secs=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1-$2}')
