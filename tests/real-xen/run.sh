@@ -97,7 +97,7 @@ if printf '%s\n' $VERSIONS | grep -qE '^4\.(16|22)$'; then
         SKIPPED=$(printf '%s\n' $VERSIONS | grep -E '^4\.(16|22)$' | tr '\n' ' ')
         VERSIONS=$(printf '%s\n' $VERSIONS | grep -vE '^4\.(16|22)$' | tr '\n' ' ')
         echo "[real-xen] SKIP Xen ${SKIPPED% }: no xen-4.16.7.gz / xen-4.22.0.gz in $IMAGES (no Debian release carries Xen 4.16 or 4.21+); build them from a xen-project/xen git tree with build-from-source.sh GIT_DIR RELEASE-4.22.0 (and stable-4.16, saved as xen-4.16.7.gz) into that directory, or point REAL_XEN_IMAGES at them"
-        [ -n "$(echo $VERSIONS)" ] || { echo "0 passed, 0 failed (everything skipped)"; exit 0; }
+        [ -n "$(echo $VERSIONS)" ] || { rm -rf "$WORK"; echo "0 passed, 0 failed (everything skipped)"; exit 0; }
     fi
 fi
 
