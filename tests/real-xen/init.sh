@@ -31,7 +31,7 @@ act() { # act apply|revert NAME
 BULK="lpxc"   # bulk upload DIR LIST | churn DIR LIST N STOP (one process each)
 [ "$BULK_TOOL" = raw ] && BULK="lpraw $IFACE"
 OURLIB=/lib/libxc_livepatch.so
-RUST=/t/bin/xc-livepatch-list
+RUST=/t/bin/xc-livepatch   # the command (cli/): list, list --format dump, iface
 T=timeout   # every command that touches Xen is bounded
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -124,7 +124,7 @@ dumps() { # dumps TAG EXPECTED
         result "c-abi-dump-$tag" FAIL "rc=$rc $(head -c 300 /tmp/c.$tag.err) $(cat /tmp/cmp.c.$tag 2>/dev/null)"
         dump "c-abi-dump-$tag" /tmp/c.$tag.dump
     fi
-    $T 120 $RUST --dump > /tmp/r.$tag.dump 2> /tmp/r.$tag.err
+    $T 120 $RUST list --format dump > /tmp/r.$tag.dump 2> /tmp/r.$tag.err
     rc=$?
     if [ $rc = 0 ] && lpcmp "$exp" /tmp/r.$tag.dump > /tmp/cmp.r.$tag; then
         result "rust-dump-$tag" PASS "$(cat /tmp/cmp.r.$tag)"
@@ -151,7 +151,7 @@ parity empty /t/empty.table
 dumps empty /tmp/empty.dump
 
 stage iface
-iface=$($T 60 $RUST --iface 2>/tmp/iface.err)
+iface=$($T 60 $RUST iface 2>/tmp/iface.err)
 check iface-version "our library detects '$iface' (expected $IFACE) $(head -c 200 /tmp/iface.err)" \
     [ "$iface" = "$IFACE" ]
 echo "SUMMARY iface $iface"
@@ -199,10 +199,10 @@ done
 stage list-full
 parity full /t/expected.table
 dumps full /t/expected.dump
-check c-and-rust-identical-full "lpdump --dump and xc-livepatch-list --dump byte-identical" \
+check c-and-rust-identical-full "lpdump --dump and xc-livepatch list --format dump byte-identical" \
     cmp -s /tmp/c.full.dump /tmp/r.full.dump
-$T 120 $RUST > /tmp/rtable.out 2> /tmp/rtable.err; echo $? > /tmp/rtable.rc
-check rust-table-equals-xl-full "xc-livepatch-list (no args) output vs preloaded xen-livepatch list: rc $(cat /tmp/rtable.rc)" \
+$T 120 $RUST list > /tmp/rtable.out 2> /tmp/rtable.err; echo $? > /tmp/rtable.rc
+check rust-table-equals-xl-full "xc-livepatch list output vs preloaded xen-livepatch list: rc $(cat /tmp/rtable.rc)" \
     cmp -s /tmp/rtable.out /tmp/ours.full.out
 nm=$(grep -c '^lp-m-' /tmp/c.full.dump)
 total=$(head -n1 /tmp/c.full.dump | cut -d' ' -f2)
@@ -242,7 +242,7 @@ while kill -0 $churn_pid 2>/dev/null && [ $i -lt "$TOOL_SNAPSHOTS" ]; do
         n=$(grep -c '^lp-m-' /tmp/cl.out)
         [ "$n" = "$N_MANY" ] || { bad=$((bad+1)); echo "preloaded list shows $n lp-m rows, expected $N_MANY"; }
     fi
-    $T 60 $RUST --dump > /tmp/cr.dump 2> /tmp/cr.err; rc=$?
+    $T 60 $RUST list --format dump > /tmp/cr.dump 2> /tmp/cr.err; rc=$?
     codes="$codes rust:$rc"
     if [ $rc = 0 ]; then
         lpcmp --consistent /t/expected.dump /t/churn.dump /tmp/cr.dump > /tmp/cr.cmp || {

@@ -139,19 +139,19 @@ INCLUDE=$ROOT/include
 if [ -n "${REAL_XEN_DEV_LIB:-}" ]; then
     # harness development only: test another library/example/header, skip cargo
     log "WARNING: REAL_XEN_DEV_LIB set: testing $REAL_XEN_DEV_LIB, not this repository's build"
-    OURSO=$REAL_XEN_DEV_LIB RUSTEX=$REAL_XEN_DEV_RUST_EXAMPLE INCLUDE=$REAL_XEN_DEV_INCLUDE
+    OURSO=$REAL_XEN_DEV_LIB RUSTEX=$REAL_XEN_DEV_CLI INCLUDE=$REAL_XEN_DEV_INCLUDE
     LPRS=${REAL_XEN_DEV_LPRS:-}
 else
-    log "cargo build --release (library, example, real-xen-lprs)"
-    (cd "$ROOT" && cargo build --release >&2 && cargo build --release --example xc-livepatch-list \
-        --example real-xen-lprs >&2) || die "cargo build failed"
+    log "cargo build --release (library, the xc-livepatch command, real-xen-lprs)"
+    (cd "$ROOT" && cargo build --release >&2 && cargo build --release -p xc-livepatch-cli >&2 \
+        && cargo build --release --example real-xen-lprs >&2) || die "cargo build failed"
     OURSO=$ROOT/target/release/libxc_livepatch.so
-    RUSTEX=$ROOT/target/release/examples/xc-livepatch-list
+    RUSTEX=$ROOT/target/release/xc-livepatch
     LPRS=$ROOT/target/release/examples/real-xen-lprs
 fi
 [ -f "$INCLUDE/xc_livepatch.h" ] || die "$INCLUDE/xc_livepatch.h missing"
 [ -f "$OURSO" ] || die "$OURSO missing after cargo build"
-[ -x "$RUSTEX" ] || die "$RUSTEX missing after cargo build --example xc-livepatch-list"
+[ -x "$RUSTEX" ] || die "$RUSTEX missing after cargo build -p xc-livepatch-cli"
 [ -x "$LPRS" ] || die "${LPRS:-real-xen-lprs} missing (cargo build --example real-xen-lprs)"
 
 B=$WORK/bin; mkdir -p "$B" "$WORK/lib"
@@ -171,9 +171,9 @@ gcc $CFLAGS -o "$B/lpxc" "$HERE/lpxc.c" "$XLIBS/libxenctrl.so.4.17" -Wl,-rpath-l
     || die "lpxc build failed"
 # raw requests with the booted hypervisor's interface version (test helper only)
 gcc $CFLAGS -I"$HERE" -o "$B/lpraw" "$HERE/lpraw.c" || die "lpraw build failed"
-cp "$RUSTEX" "$B/xc-livepatch-list"
+cp "$RUSTEX" "$B/xc-livepatch"
 cp "$LPRS" "$B/lprs"
-strip "$B/lprs" "$B/xc-livepatch-list" 2>/dev/null   # helpers only: a smaller initramfs
+strip "$B/lprs" "$B/xc-livepatch" 2>/dev/null   # programs only: a smaller initramfs
 
 # ---------------------------------------------------------------- initramfs (common part)
 IR=$WORK/initramfs-common
