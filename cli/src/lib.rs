@@ -25,3 +25,5 @@ pub mod source;
 pub mod table;
 #[cfg(test)]
 mod testdata;
+#[cfg(test)]
+mod random_payloads;

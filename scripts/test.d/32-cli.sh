@@ -14,7 +14,8 @@
 #     (decoded, it equals the dump);
 #  5. --format prometheus accepted by `promtool check metrics` (Debian's
 #     prometheus), and served back by a real prometheus-node-exporter on a
-#     127.0.0.1 port (textfile collector), started and stopped here;
+#     127.0.0.1 port (textfile collector), started and stopped here; the
+#     README's PromQL queries answer right (`promtool test rules`);
 #  6. `list --json | head -c 10` ends quietly.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -205,6 +206,10 @@ node_exporter() {
   [ "$f" -eq 0 ]
 }
 part "--format prometheus: served by prometheus-node-exporter's textfile collector" node_exporter
+
+# 5c.
+part "the README's PromQL queries over three hosts' exports: promtool test rules" \
+  "$PY" cli/tests/promql_test.py "$CLI" "$root" "$work"
 
 # 6.
 closed_pipe() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Stage: the real Debian hypervisors (Xen 4.17 and 4.20) under QEMU/TCG with
-# real payloads, listed by the real xen-livepatch with and without our
-# library, by a relinked C program and by the Rust API (tests/real-xen).
+# Stage: real hypervisors under QEMU/TCG, one per sysctl interface: Xen 4.14 (0x13,
+# Debian 11), 4.16 (0x14) and 4.22 (0x16) from ../shared/xen-images, 4.17 and 4.20
+# (0x15, Debian 12 and 13), with real payloads, listed by the real xen-livepatch with
+# and without our library, by a relinked C program and by the Rust API (tests/real-xen).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 exec bash tests/real-xen/run.sh

@@ -15,7 +15,7 @@ a = ap.parse_args()
 cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
 
 FATAL = re.compile(rb"Hardware Dom0 crashed|Panic on CPU|Kernel panic - not syncing|domain_crash_sync")
-MARKS = [("xen", rb"Xen version"), ("dom0-kernel", rb"Linux version"), ("init", rb"STAGE init"),
+MARKS = [("xen", rb"Xen version"), ("dom0-kernel", rb"Linux version|Serial input to DOM0"), ("init", rb"STAGE init"),
          ("init-done", rb"INIT-DONE")]
 t0 = time.monotonic()
 seen = {}

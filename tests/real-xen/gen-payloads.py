@@ -135,6 +135,29 @@ FUNC_PATCH = '''    .section .rodata.@T@, "a", @progbits
 '''
 
 
+# The growth race unloads the first payload (a 7-character name) for the C API and the
+# second for the Rust API.
+RACE_UNLOAD_C, RACE_UNLOAD_RUST = "lp-null", "lp-kv"
+
+
+def table(entries):
+    """What `xen-livepatch list` (Xen 4.14+) prints for these (name, metadata, state, rc)
+    entries: the name padded to 40 columns, the state (with ' (<errno>, <text>)' for a
+    non-zero rc) and the metadata strings joined with ';' (its final NUL dropped)."""
+    if not entries:
+        return b"Nothing to list\n"
+    o = b"%-40s| status     | metadata\n" % b" ID" + b"-" * 40 + b"+" + b"-" * 12 + b"+" + b"-" * 15 + b"\n"
+    for name, mi, st, rc in entries:
+        o += name.encode().ljust(40) + b"| " + {1: b"CHECKED", 2: b"APPLIED"}.get(st, b"unknown")
+        if rc:
+            o += (" (%d, %s)" % (-rc, os.strerror(-rc))).encode()
+        o += b"    | "
+        if mi:
+            o += mi[:-1].replace(b"\0", b";") + (mi[-1:] if mi[-1:] != b"\0" else b"")
+        o += b"\n"
+    return o
+
+
 def kv(*strings):
     return b"".join(s.encode() + b"\0" if isinstance(s, str) else s + b"\0" for s in strings)
 
@@ -202,6 +225,20 @@ def main():
         g.build(name, NULL_HOOK, mi)
         churn.append((name, mi, STATE_CHECKED, 0))
 
+    # The growth race (init.sh, after the revert): payloads with a 100-character name
+    # and ~60 KiB of metadata, uploaded while a listing is under way; and a second
+    # 127-byte name, uploaded last so that its NUL is the last byte of the name buffer.
+    grow = []
+    for i, letter in enumerate("gh"):
+        name = ("lp-grow%d-" % (i + 1)).ljust(100, letter)
+        assert len(name) == 100
+        mi = kv(*["G%d%03d=" % (i + 1, k) + letter * 600 for k in range(100)])
+        g.build(name, NULL_HOOK, mi)
+        grow.append((name, mi, STATE_CHECKED, 0))
+    last127 = "lp-last127-" + "".join("zyxwvutsrqponmlkjihgfedcba9876543210"[i % 36] for i in range(116))
+    assert len(last127) == 127
+    g.build(last127, NULL_HOOK, kv("NAMELEN=127", "LAST=yes"))
+
     def line(e):
         name, mi, st, rc = e
         return "%s\t%d\t%d\t%s\n" % (name, st, rc, mi.hex() if mi else "")
@@ -218,12 +255,25 @@ def main():
         f.writelines(line(e) for e in all_static)
     with open(os.path.join(a.out, "churn.dump"), "w") as f:
         f.writelines(line(e) for e in churn)
+    # after the revert and the two growth races: lp-null and lp-kv unloaded, the two
+    # grow payloads uploaded (in that order), the applied payloads CHECKED again
+    after = [(n, m, STATE_CHECKED, rc) for (n, m, st, rc) in all_static
+             if n not in (RACE_UNLOAD_C, RACE_UNLOAD_RUST)] + grow
+    with open(os.path.join(a.out, "expected-after-race.dump"), "w") as f:
+        f.write("count %d\n" % len(after))
+        f.writelines(line(e) for e in after)
+    with open(os.path.join(a.out, "expected.table"), "wb") as f:
+        f.write(table(all_static))
+    with open(os.path.join(a.out, "empty.table"), "wb") as f:
+        f.write(table([]))
     with open(os.path.join(a.out, "expected.env"), "w") as f:
         f.write("XEN_BUILD_ID=%s\n" % xen_id)
         f.write("APPLY_OK='lp-func lp-stack'\nAPPLY_FAIL='lp-rcfail'\n")
         f.write("NAME127=%s\n" % name127)
         f.write("N_STATIC=%d\nN_MANY=%d\nN_CHURN=%d\n" % (len(static), len(many), len(churn)))
         f.write("PATCHED_EXTRAVERSION=-lp-demo\n")
+        f.write("RACE_UNLOAD_C=%s\nRACE_UNLOAD_RUST=%s\n" % (RACE_UNLOAD_C, RACE_UNLOAD_RUST))
+        f.write("GROW1=%s\nGROW2=%s\nLAST127=%s\n" % (grow[0][0], grow[1][0], last127))
     print("build id %s: %d static + %d many + %d churn payloads in %s"
           % (xen_id, len(static), len(many), len(churn), a.out))
 

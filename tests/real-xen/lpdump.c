@@ -4,8 +4,12 @@
  * No xc_interface is ever opened: the library gets a dummy non-NULL pointer.
  *
  *   lpdump --dump                       "count N" + "<name>\t<state>\t<rc>\t<hex>" lines
- *   lpdump --loop N EXPECTED CHURN      N list snapshots, each checked for consistency
- *                                       (lpcheck.h) while another process churns payloads
+ *   lpdump --loop N EXPECTED CHURN [US] N list snapshots (every other one with US microseconds
+ *                                       between the size probe and the listing), each checked
+ *                                       for consistency
+ *                                       (lpcheck.h) while another process churns payloads;
+ *                                       a failed call must not have written any byte of the
+ *                                       (poisoned) buffers: counted as errno EILSEQ, fails
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,12 +17,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "xc_livepatch.h"
 #include "lpcheck.h"
 
 static xc_interface *const XCH = (xc_interface *)1;
+#define POISON 0xA5
+
+static size_t changed(const void *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((const unsigned char *)p)[i] != POISON;
+    return c;
+}
 
 /* One snapshot. Returns 0 and a malloc'd dump text, or -1 with errno (and *stage). */
+/* --loop: pause between the size probe and the listing, on every other snapshot (the
+ * others list at once, so that consistent snapshots stay likely under churn) */
+static long window_us, snapshots_taken;
+/* --loop: room for this many entries more than probed (the name and metadata buffers
+ * stay exactly the probed sizes), so that a list that grew at its end within the window
+ * no longer fits the bytes: ENOBUFS, the case the loop must see answered cleanly */
+static unsigned int max_slack;
+
 static int snapshot(char **text, size_t *textlen, const char **stage)
 {
     unsigned int nr = 0, done = 0, left = 0;
@@ -26,21 +47,38 @@ static int snapshot(char **text, size_t *textlen, const char **stage)
     *stage = "xc_livepatch_list_get_sizes";
     if (xc_livepatch_list_get_sizes(XCH, &nr, &name_total, &meta_total))
         return -1;
+    if (window_us && snapshots_taken++ % 2) usleep(window_us);
     FILE *m = open_memstream(text, textlen);
     if (nr == 0) {
         fprintf(m, "count 0\n");
         fclose(m);
         return 0;
     }
-    struct xen_livepatch_status *info = calloc(nr, sizeof(*info));
-    uint32_t *len = calloc(nr, sizeof(*len)), *mlen = calloc(nr, sizeof(*mlen));
-    char *name = calloc(name_total ? name_total : 1, 1);
-    char *meta = calloc(meta_total + 1, 1);
+    /* poisoned: a failed call must leave every byte as it was */
+    unsigned int cap = nr + max_slack;   /* entries the arrays hold */
+    struct xen_livepatch_status *info = malloc(cap * sizeof(*info));
+    uint32_t *len = malloc(cap * sizeof(*len)), *mlen = malloc(cap * sizeof(*mlen));
+    char *name = malloc(name_total ? name_total : 1);
+    char *meta = malloc(meta_total + 1);
+    memset(info, POISON, cap * sizeof(*info));
+    memset(len, POISON, cap * sizeof(*len));
+    memset(mlen, POISON, cap * sizeof(*mlen));
+    memset(name, POISON, name_total ? name_total : 1);
+    memset(meta, POISON, meta_total + 1);
     *stage = "xc_livepatch_list";
-    int rc = xc_livepatch_list(XCH, nr, 0, info, name, len, name_total, meta, mlen, meta_total,
+    int rc = xc_livepatch_list(XCH, cap, 0, info, name, len, name_total, meta, mlen, meta_total,
                                &done, &left);
     int err = errno;
-    if (rc == 0 && (done != nr || left != 0)) {
+    if (rc) {
+        size_t w = changed(info, cap * sizeof(*info)) + changed(len, cap * 4) + changed(mlen, cap * 4) +
+                   changed(name, name_total) + changed(meta, meta_total + 1);
+        if (w) {
+            fprintf(stderr, "lpdump: xc_livepatch_list failed (errno %d) but changed %zu bytes\n", err, w);
+            err = EILSEQ;   /* counted as "wrote on failure": fails --loop */
+        }
+    }
+    /* complete: every entry the hypervisor had (with slack, fewer than probed is fine) */
+    if (rc == 0 && (left != 0 || (!max_slack && done != nr))) {
         *stage = "xc_livepatch_list returned 0 with done != nr or left != 0";
         fprintf(stderr, "lpdump: done=%u nr=%u left=%u\n", done, nr, left);
         rc = -1;
@@ -91,7 +129,9 @@ int main(int argc, char **argv)
         fwrite(text, 1, tl, stdout);
         return 0;
     }
-    if (argc == 5 && !strcmp(argv[1], "--loop")) {
+    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "--loop")) {
+        window_us = argc == 6 ? atol(argv[5]) : 0;
+        max_slack = 8;
         long n = atol(argv[2]), ok = 0, torn = 0, errs = 0, shortr = 0, errno_count[256] = {0};
         int cmin = 1 << 30, cmax = -1, nch;
         struct lp_table stat, churn, got;
@@ -118,13 +158,13 @@ int main(int argc, char **argv)
             free(text);
             text = NULL;
         }
-        printf("loop snapshots=%ld consistent=%ld torn=%ld short(rc 0, done!=nr)=%ld errors=%ld", n, ok,
+        printf("loop snapshots=%ld consistent=%ld torn=%ld short(rc 0, left>0)=%ld errors=%ld", n, ok,
                torn, shortr, errs);
         for (int e = 0; e < 256; e++)
             if (errno_count[e]) printf(" errno%d(%s)=%ld", e, strerror(e), errno_count[e]);
         printf(" churn_entries_seen=%d..%d seconds=%.2f\n", cmax < 0 ? 0 : cmin, cmax, now() - t0);
-        return torn || ok == 0 ? 1 : 0;
+        return torn || ok == 0 || errno_count[EILSEQ & 255] ? 1 : 0;
     }
-    fprintf(stderr, "usage: lpdump --dump | --loop N EXPECTED.dump CHURN.dump\n");
+    fprintf(stderr, "usage: lpdump --dump | --loop N EXPECTED.dump CHURN.dump [WINDOW_US]\n");
     return 2;
 }

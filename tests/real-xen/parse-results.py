@@ -17,8 +17,11 @@ ap.add_argument("--tag", required=True)
 ap.add_argument("--qemu-rc", type=int, required=True)
 ap.add_argument("--seconds", required=True)
 ap.add_argument("--timeout", required=True)
+ap.add_argument("--expect", help="the checks this boot must report (default: the 0x15 set)")
 ap.add_argument("log")
 a = ap.parse_args()
+if a.expect:
+    EXPECTED = a.expect.split()
 
 raw = open(a.log, "rb").read().decode("utf-8", "replace").replace("\r", "")
 raw = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)  # SeaBIOS/QEMU terminal escapes
@@ -36,6 +39,10 @@ for ln in lines:
         else:
             results[name] = (m.group(2), m.group(3))
             order.append(name)
+        continue
+    m = re.search(r"SUMMARY (\S+) (.*)", ln)
+    if m:
+        print("%s summary %s: %s" % (tag, m.group(1), m.group(2).strip()[:300]))
         continue
     m = re.search(r"STAGE (\S+)", ln)
     if m:
