@@ -1,5 +1,5 @@
 //! `xc-livepatch list --format dump`: the line format test harnesses read
-//! (the one `examples/xc-livepatch-list --dump` and the C `lpdump` print):
+//! (the one the C `lpdump` of tests/real-xen prints):
 //! `count N`, then per payload `name<TAB>state<TAB>rc<TAB>hex(metadata)`.
 
 use std::fmt::Write as _;

@@ -49,6 +49,11 @@ dump() { # dump NAME FILE [MAXLINES] : excerpt, lines cut at 160 bytes
     head -n "${3:-12}" "$2" | cut -c1-160
     echo "END-DUMP $1"
 }
+ship() { # ship NAME FILE : the whole file, gzip + base64, for the host's checks (check-formats.py)
+    echo "BEGIN-FILE $1"
+    gzip -c "$2" | base64
+    echo "END-FILE $1"
+}
 finish() {
     # kernel messages are kept off the console (dmesg -n 1): report crashes explicitly
     dmesg | grep -E 'segfault|general protection|trap |invalid opcode|Oops|BUG' | head -20 \
@@ -204,6 +209,11 @@ check c-and-rust-identical-full "lpdump --dump and xc-livepatch list --format du
 $T 120 $RUST list > /tmp/rtable.out 2> /tmp/rtable.err; echo $? > /tmp/rtable.rc
 check rust-table-equals-xl-full "xc-livepatch list output vs preloaded xen-livepatch list: rc $(cat /tmp/rtable.rc)" \
     cmp -s /tmp/rtable.out /tmp/ours.full.out
+# the command's machine formats, checked on the host (schema, exact bytes, promtool)
+$T 120 $RUST list --json > /tmp/r.full.json 2> /tmp/rjson.err; echo "SUMMARY json-exit $? $(head -c 200 /tmp/rjson.err)"
+$T 120 $RUST list --format prometheus > /tmp/r.full.prom 2> /tmp/rprom.err; echo "SUMMARY prometheus-exit $? $(head -c 200 /tmp/rprom.err)"
+ship list.json /tmp/r.full.json
+ship list.prom /tmp/r.full.prom
 nm=$(grep -c '^lp-m-' /tmp/c.full.dump)
 total=$(head -n1 /tmp/c.full.dump | cut -d' ' -f2)
 if [ "$MULTI_BATCH" = 1 ]; then

@@ -1,6 +1,6 @@
 /* Dump-format comparison shared by lpdump.c (in-process loop) and lpcmp.c.
  *
- * Dump format (the same as `xc-livepatch-list --dump`):
+ * Dump format (the same as `xc-livepatch list --format dump`):
  *   count <n>\n
  *   <name>\t<state>\t<rc>\t<metadata lowercase hex>\n   (one per payload, list order)
  */

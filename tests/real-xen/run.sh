@@ -68,7 +68,8 @@ expected_checks() {
        comparator-catches-wrong-metadata-byte churn-ran list-during-churn-consistent
        rust-list-during-churn-consistent tools-during-churn func-patch-reverted
        growth-race-c-enobufs growth-race-rust-reprobes c-abi-dump-after-race
-       rust-dump-after-race last127-exact-name-buffer"
+       rust-dump-after-race last127-exact-name-buffer
+       json-equals-expected-full prometheus-valid-full"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
@@ -267,6 +268,9 @@ EOF
     local secs
     secs=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1-$2}')
     log "QEMU exited with status $rc after ${secs}s; console log: $d/console.log"
+    # checks on the host of what the guest shipped (the command's JSON and Prometheus text)
+    python3 "$HERE/check-formats.py" "$d/console.log" "$d/ir/t/expected.dump" "$IFACE" "$ROOT" "$d/files" \
+        >> "$d/console.log"
     python3 "$HERE/parse-results.py" --tag "xen-$v" --qemu-rc "$rc" --seconds "$secs" \
         --timeout "$BOOT_TIMEOUT" --expect "$(expected_checks)" "$d/console.log" > "$d/summary.txt"
     cat "$d/summary.txt"

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Host-side checks of the xc-livepatch command's machine formats listed on a
+real hypervisor. The guest ships `xc-livepatch list --json` and
+`list --format prometheus` over the console (BEGIN-FILE/END-FILE, gzip +
+base64); this prints one RESULT line per check, in init.sh's format:
+  json-equals-expected-full   valid against cli/schema (python3-jsonschema) and,
+                              decoded, exactly the generator's expected dump
+  prometheus-valid-full       promtool check metrics accepts it, and its samples
+                              agree with the expected dump (count, one info and
+                              one rc series per payload, success 1, interface)
+Usage: check-formats.py CONSOLE_LOG EXPECTED_DUMP IFACE ROOT OUTDIR"""
+import base64, gzip, os, re, subprocess, sys
+
+log, expected, iface, root, outdir = sys.argv[1:6]
+os.makedirs(outdir, exist_ok=True)
+
+
+def result(name, ok, detail):
+    print("RESULT %s %s %s" % (name, "PASS" if ok else "FAIL", " ".join(detail.split())[:400]))
+
+
+def shipped(name):
+    """The file the guest shipped as NAME (None if absent or corrupt). Lines of
+    Xen's own console output ("(XEN) ...") may interleave and are skipped; a
+    damaged transfer fails gzip's CRC."""
+    text = open(log, "rb").read().decode("utf-8", "replace").replace("\r", "")
+    m = re.search(r"BEGIN-FILE %s\n(.*?)\nEND-FILE %s\n" % (re.escape(name), re.escape(name)), text, re.S)
+    if not m:
+        return None
+    b64 = "".join(l.strip() for l in m.group(1).split("\n") if not l.lstrip().startswith("(XEN)"))
+    try:
+        data = gzip.decompress(base64.b64decode(b64, validate=True))
+    except Exception as e:  # noqa: BLE001 - any damage is a failed transfer
+        print("check-formats: %s: damaged transfer: %s" % (name, e), file=sys.stderr)
+        return None
+    path = os.path.join(outdir, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+count = int(open(expected, "rb").readline().split()[1])
+
+j = shipped("list.json")
+if j is None:
+    result("json-equals-expected-full", False, "no intact list.json from the guest")
+else:
+    p = subprocess.run(["/usr/bin/python3", os.path.join(root, "cli/tests/check_json.py"),
+                        os.path.join(root, "cli/schema/xc-livepatch-list.schema.json"), j, expected],
+                       capture_output=True, text=True)
+    result("json-equals-expected-full", p.returncode == 0,
+           "%d bytes, %d payloads expected; check_json.py: %s %s" % (os.path.getsize(j), count, p.stdout.strip()[-200:], p.stderr.strip()[-200:]))
+
+m = shipped("list.prom")
+if m is None:
+    result("prometheus-valid-full", False, "no intact list.prom from the guest")
+else:
+    with open(m, "rb") as f:
+        p = subprocess.run(["promtool", "check", "metrics"], stdin=f, capture_output=True, text=True)
+    text = open(m, encoding="utf-8", errors="replace").read()
+    samples = lambda metric: re.findall(r"^%s(?:\{[^\n]*\})? (\S+)$" % metric, text, re.M)
+    problems = []
+    if p.returncode != 0:
+        problems.append("promtool: " + (p.stdout + p.stderr).strip()[:200])
+    if samples("xen_livepatch_payloads") != [str(count)]:
+        problems.append("xen_livepatch_payloads %s, expected %d" % (samples("xen_livepatch_payloads"), count))
+    if samples("xen_livepatch_list_success") != ["1"]:
+        problems.append("xen_livepatch_list_success %s" % samples("xen_livepatch_list_success"))
+    if samples("xen_livepatch_sysctl_interface") != [str(int(iface, 16))]:
+        problems.append("xen_livepatch_sysctl_interface %s, expected %d" % (samples("xen_livepatch_sysctl_interface"), int(iface, 16)))
+    for metric in ("xen_livepatch_info", "xen_livepatch_rc"):
+        if len(samples(metric)) != count:
+            problems.append("%d %s series, expected %d" % (len(samples(metric)), metric, count))
+    result("prometheus-valid-full", not problems,
+           "; ".join(problems) or "promtool check metrics: ok; %d payloads, %d info and rc series, interface %s" % (count, count, iface))
