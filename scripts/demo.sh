@@ -6,10 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --release --locked -q
-if [ -x tests/fakexen/demo.sh ] || [ -f tests/fakexen/demo.sh ]; then
-  # The real Debian `xen-livepatch list` with our library preloaded
-  # (over the simulated privcmd when there is no Xen here).
-  exec bash tests/fakexen/demo.sh
-fi
-cargo build --release --locked -q --features sim --example xc-livepatch-list
-exec target/release/examples/xc-livepatch-list
+# 1. Debian's real `xen-livepatch list` with our library preloaded (over
+#    the simulated privcmd when there is no Xen here).
+bash tests/fakexen/demo.sh
+# 2. The xc-livepatch command (cli/): on a dom0 the real hypervisor, elsewhere
+#    the same simulated hypervisor, asked for explicitly with --sim (the
+#    command never falls back to it by itself).
+cargo build --release --locked -q -p xc-livepatch-cli
+cli=target/release/xc-livepatch
+if [ -c /dev/xen/privcmd ]; then sim=(); else sim=(--sim tests/fakexen/demo.scn); fi
+echo
+echo "demo: $cli ${sim[*]} list"
+"$cli" "${sim[@]}" list
+echo
+echo "demo: $cli ${sim[*]} list --json"
+"$cli" "${sim[@]}" list --json

@@ -22,6 +22,8 @@ stage "cargo build --release" cargo build --release --locked
 stage "cargo test" cargo test --release --locked
 stage "cargo clippy (no warnings; every unsafe block has a SAFETY comment)" \
   cargo clippy --release --locked -p xc-livepatch --all-targets -- -D warnings
+stage "cargo clippy, the xc-livepatch command (cli/)" \
+  cargo clippy --release --locked -p xc-livepatch-cli --all-targets -- -D warnings
 stage "cargo doc (no warnings, no broken links)" \
   env RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p xc-livepatch --features sim
 for s in scripts/test.d/*.sh; do

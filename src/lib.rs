@@ -134,6 +134,12 @@ pub fn list() -> Result<Vec<Payload>> {
     list_from(&Xen)
 }
 
+/// [`list()`] with the list's version and the interface version: see
+/// [`snapshot_from`].
+pub fn snapshot() -> core::result::Result<Snapshot, Failure> {
+    snapshot_from(&Xen)
+}
+
 /// The sysctl interface version of the hypervisor this process runs on
 /// (probed once, then cached): 0x15 for Xen 4.17-4.20, 0x16 for 4.21+.
 pub fn interface_version() -> Result<u32> {
@@ -146,15 +152,53 @@ pub fn interface_version_of<H: Hypervisor>(hv: &H) -> Result<u32> {
     sysctl::interface_version(hv, &mut buf)
 }
 
+/// One consistent listing of a hypervisor's live patches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The payloads, in the hypervisor's order.
+    pub payloads: Vec<Payload>,
+    /// The list's generation counter the payloads were read at.
+    pub version: u32,
+    /// The sysctl interface version the hypervisor accepted.
+    pub interface_version: u32,
+}
+
+/// Why [`snapshot_from`] failed, and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// The latest successful size probe, if any: `None` when the failure
+    /// came before the sizes were known (what `xen-livepatch list` reports
+    /// as "Failed to get list sizes"), otherwise the listing itself failed.
+    pub sizes: Option<list::Sizes>,
+    /// The sysctl interface version, when it was found before the failure.
+    pub interface_version: Option<u32>,
+}
+
 /// Lists the live patches of `hv`: probes the sizes, lists, and tries again
 /// (a few times, then [`Error::ListUnstable`]) if the list grew in between.
 /// The result is always one consistent snapshot.
 pub fn list_from<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>> {
+    snapshot_from(hv).map(|s| s.payloads).map_err(|f| f.error)
+}
+
+/// [`list_from`] with the list's version and the interface version, or on
+/// failure, how far the listing got.
+pub fn snapshot_from<H: Hypervisor>(hv: &H) -> core::result::Result<Snapshot, Failure> {
+    let mut probed = None;
+    let iface = || match hv.interface_cache().load(core::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        v => Some(v),
+    };
+    let fail = |error, sizes| Failure { error, sizes, interface_version: iface() };
     let mut last = Error::ListUnstable;
     for _ in 0..=list::MAX_RESTARTS {
-        let sizes = list::get_sizes(hv)?;
+        let sizes = list::get_sizes(hv).map_err(|e| fail(e, probed))?;
+        probed = Some(sizes);
+        let interface_version = iface().unwrap_or(0);
         if sizes.nr == 0 {
-            return Ok(Vec::new());
+            return Ok(Snapshot { payloads: Vec::new(), version: sizes.version, interface_version });
         }
         let n = sizes.nr as usize;
         let mut info = vec![xen_livepatch_status::default(); n];
@@ -178,7 +222,7 @@ pub fn list_from<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>> {
                 last = e;
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(fail(e, probed)),
         };
         if r.left > 0 {
             continue;
@@ -196,7 +240,7 @@ pub fn list_from<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>> {
             no += l;
             mo += ml;
         }
-        return Ok(payloads);
+        return Ok(Snapshot { payloads, version: r.version, interface_version: iface().unwrap_or(0) });
     }
-    Err(last)
+    Err(fail(last, probed))
 }

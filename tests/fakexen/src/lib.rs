@@ -21,17 +21,16 @@
 #![allow(clippy::missing_safety_doc, unused_unsafe)]
 
 mod maps;
-mod scenario;
 
 use core::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 use maps::{Kind, Ranges};
-use scenario::{Action, Privcmd, Scenario, When};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, OnceLock};
+use xc_livepatch::sim::scenario::{self, Events, Privcmd, Scenario};
 use xc_livepatch::sim::{GuestMemory, Sim};
 
 const IOCTL_PRIVCMD_HYPERCALL: c_ulong = 0x0030_5000;
@@ -152,8 +151,6 @@ struct Counts {
     locked_bytes: AtomicU64,
     mlocks: AtomicU64,
     strict_violations: AtomicU64,
-    list_calls_seen: AtomicU64,
-    data_calls_seen: AtomicU64,
 }
 
 static COUNTS: OnceLock<Counts> = OnceLock::new();
@@ -165,7 +162,7 @@ fn counts() -> &'static Counts {
 struct Shim {
     sim: Sim,
     scen: Scenario,
-    events: Mutex<Vec<(When, Option<Action>)>>,
+    events: Events,
     log: Option<String>,
     trace: bool,
 }
@@ -183,11 +180,11 @@ fn shim() -> &'static Shim {
             }
         };
         let sim = Sim::new(scen.payloads.clone(), scen.config.clone());
-        let events = scen.events.iter().map(|(w, a)| (*w, Some(a.clone()))).collect();
+        let events = Events::new(&scen);
         Shim {
             sim,
             scen,
-            events: Mutex::new(events),
+            events,
             log: std::env::var("FAKEXEN_LOG").ok().filter(|s| !s.is_empty()),
             trace: std::env::var("FAKEXEN_TRACE").is_ok_and(|v| v == "1"),
         }
@@ -336,31 +333,7 @@ fn before_call(sh: &Shim, sysctl_addr: u64) {
             u32_at(&s, 36)
         ));
     }
-    if cmd != 27 || sub != 2 || iface != sh.scen.config.interface_version {
-        return;
-    }
-    let l = counts().list_calls_seen.fetch_add(1, Relaxed) + 1;
-    let d = if nr > 0 { counts().data_calls_seen.fetch_add(1, Relaxed) + 1 } else { 0 };
-    let mut ev = lock(&sh.events);
-    for (w, a) in ev.iter_mut() {
-        let fire = match *w {
-            When::List(k) => k == l,
-            When::Data(k) => d != 0 && k == d,
-        };
-        if !fire {
-            continue;
-        }
-        match a.take() {
-            Some(Action::Change(c)) => sh.sim.change(c),
-            Some(Action::Fail(e)) => {
-                let next = sh.sim.counters().hypercalls + 1;
-                sh.sim.configure(|c| {
-                    c.inject.insert(next, e);
-                });
-            }
-            None => {}
-        }
-    }
+    sh.events.before_sysctl(&sh.sim, &s);
 }
 
 fn hypercall_ioctl(dfd: DevFd, argp: *mut c_void) -> c_int {

@@ -1,8 +1,17 @@
-//! The scenario file (env `FAKEXEN_SCENARIO`): one directive per line, `#`
-//! starts a comment. See tests/fakexen/README.md for the format.
+//! Scenario files: a simulated hypervisor described in text, one directive
+//! per line (`#` starts a comment). The format is documented in
+//! `tests/fakexen/README.md`; the `fakexen` preload shim and the
+//! `xc-livepatch --sim` command read the same files.
+//!
+//! [`Events`] fires a scenario's scheduled `at list|data K` events before
+//! the hypercalls they name; [`ScenarioHypervisor`] runs a whole scenario
+//! in-process as a [`Hypervisor`].
 
-use std::collections::BTreeMap;
-use xc_livepatch::sim::{self, Change, Config, Lie, Payload, Xsm};
+use super::{Change, Config, Lie, Payload, SimBuffer, SimHypervisor, Xsm};
+use crate::error::Error;
+use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
+use core::sync::atomic::AtomicU32;
+use std::sync::Mutex;
 
 /// When a scheduled event fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,13 +44,20 @@ pub enum Privcmd {
 }
 
 /// A parsed scenario.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The payloads loaded at the start.
     pub payloads: Vec<Payload>,
+    /// The model's knobs (interface version, XSM, preemption, lies,
+    /// `at call K` changes and errors).
     pub config: Config,
+    /// Where privcmd is found.
     pub privcmd: Privcmd,
+    /// Whether `/dev/xen/hypercall` exists.
     pub hypercall_device: bool,
+    /// Strict memory mode (the fakexen shim only).
     pub strict: bool,
+    /// `at list|data K` events.
     pub events: Vec<(When, Action)>,
 }
 
@@ -138,10 +154,13 @@ pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("odd hex length".into());
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("bad hex {s:?}"))).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| format!("bad hex {s:?}")))
+        .collect()
 }
 
 /// `NAME [state=S] [rc=R] [meta=ESC] [metahex=HEX] [metarepeat=N]`
@@ -202,7 +221,7 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
             "generate" => {
                 let n = parse_num(arg(1)?).map_err(err)? as usize;
                 let m = parse_num(arg(2)?).map_err(err)? as usize;
-                sc.payloads.extend(sim::generated(n, m));
+                sc.payloads.extend(super::generated(n, m));
             }
             "lie" => {
                 sc.config.lie = Some(match arg(1)? {
@@ -245,6 +264,128 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
             o => return Err(err(format!("unknown directive {o:?}"))),
         }
     }
-    let _: &BTreeMap<u64, i32> = &sc.config.inject;
     Ok(sc)
+}
+
+/// A scenario's `at list|data K` events, fired before the LIST hypercalls
+/// they name (only calls carrying the hypervisor's own interface version
+/// count).
+#[derive(Debug)]
+pub struct Events {
+    interface_version: u32,
+    state: Mutex<EventState>,
+}
+
+#[derive(Debug)]
+struct EventState {
+    pending: Vec<(When, Option<Action>)>,
+    list_calls: u64,
+    data_calls: u64,
+}
+
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    b.get(o..o + 4).map_or(0, |s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+impl Events {
+    /// The events of `sc`, none fired yet.
+    pub fn new(sc: &Scenario) -> Events {
+        Events {
+            interface_version: sc.config.interface_version,
+            state: Mutex::new(EventState {
+                pending: sc.events.iter().map(|(w, a)| (*w, Some(a.clone()))).collect(),
+                list_calls: 0,
+                data_calls: 0,
+            }),
+        }
+    }
+
+    /// Called with the `xen_sysctl` request just before `sim` runs it:
+    /// counts it if it is a LIST with the right interface version and fires
+    /// the events due (a change now; an error injected into this call).
+    pub fn before_sysctl(&self, sim: &super::Sim, request: &[u8]) {
+        use crate::abi::{XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op};
+        if u32_at(request, at::CMD) != XEN_SYSCTL_livepatch_op
+            || u32_at(request, at::OP_CMD) != XEN_SYSCTL_LIVEPATCH_LIST
+            || u32_at(request, at::IFACE) != self.interface_version
+        {
+            return;
+        }
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.list_calls += 1;
+        if u32_at(request, at::NR) > 0 {
+            st.data_calls += 1;
+        }
+        let (l, d) = (st.list_calls, if u32_at(request, at::NR) > 0 { st.data_calls } else { 0 });
+        for (w, a) in st.pending.iter_mut() {
+            let fire = match *w {
+                When::List(k) => k == l,
+                When::Data(k) => d != 0 && k == d,
+            };
+            if !fire {
+                continue;
+            }
+            match a.take() {
+                Some(Action::Change(c)) => sim.change(c),
+                Some(Action::Fail(e)) => {
+                    let next = sim.counters().hypercalls + 1;
+                    sim.configure(|c| {
+                        c.inject.insert(next, e);
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// A whole scenario as an in-process [`Hypervisor`]: the model with the
+/// scenario's payloads and knobs, its scheduled events, and no privcmd
+/// (ENOENT, as opening `/dev/xen/privcmd` gives) when it says `privcmd absent`.
+#[derive(Debug)]
+pub struct ScenarioHypervisor {
+    hv: SimHypervisor,
+    events: Events,
+    privcmd: bool,
+}
+
+impl ScenarioHypervisor {
+    /// Runs `sc`.
+    pub fn new(sc: &Scenario) -> ScenarioHypervisor {
+        ScenarioHypervisor {
+            hv: SimHypervisor::new(sc.payloads.clone(), sc.config.clone()),
+            events: Events::new(sc),
+            privcmd: sc.privcmd != Privcmd::Absent,
+        }
+    }
+
+    /// The simulated hypervisor inside.
+    pub fn inner(&self) -> &SimHypervisor {
+        &self.hv
+    }
+}
+
+impl Hypervisor for ScenarioHypervisor {
+    type Buffer = SimBuffer;
+
+    fn alloc(&self, bytes: usize) -> crate::Result<SimBuffer> {
+        self.hv.alloc(bytes)
+    }
+
+    fn sysctl(&self, buf: &mut SimBuffer) -> crate::Result<i64> {
+        if !self.privcmd {
+            return Err(Error::Os { call: "open(/dev/xen/privcmd)", errno: libc::ENOENT });
+        }
+        let n = SYSCTL_SIZE.min(buf.len());
+        self.events.before_sysctl(self.hv.sim(), &buf.as_slice()[..n]);
+        self.hv.sysctl(buf)
+    }
+
+    fn interface_cache(&self) -> &AtomicU32 {
+        self.hv.interface_cache()
+    }
+
+    fn count_hint(&self) -> &AtomicU32 {
+        self.hv.count_hint()
+    }
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Validates `xc-livepatch list --json` outputs against the JSON Schema with
+Debian's python3-jsonschema, and checks that each one is lossless: decoded,
+it must give back exactly the payloads of the matching `--format dump`
+output (name bytes, state, rc, metadata bytes), with count == len(payloads).
+
+Usage: check_json.py SCHEMA JSON_FILE DUMP_FILE [JSON_FILE DUMP_FILE ...]
+Prints one line per failing file and "N passed, M failed"."""
+import base64
+import json
+import re
+import sys
+
+import jsonschema
+
+
+def dump_payloads(path):
+    """The dump's payloads. Names may hold newlines and tabs: a record is
+    anything up to TAB state TAB rc TAB hex NEWLINE."""
+    with open(path, "rb") as f:
+        data = f.read()
+    head, _, body = data.partition(b"\n")
+    assert head.startswith(b"count "), "dump without a count line"
+    n = int(head[6:])
+    out = []
+    pos = 0
+    for m in re.finditer(rb"(.*?)\t(\d+)\t(-?\d+)\t([0-9a-f]*)\n", body, re.S):
+        assert m.start() == pos, f"unparsable dump at byte {pos}"
+        pos = m.end()
+        out.append((m.group(1), int(m.group(2)), int(m.group(3)), bytes.fromhex(m.group(4).decode())))
+    assert pos == len(body) and len(out) == n, f"dump has {len(out)} records for count {n}"
+    return n, out
+
+
+def json_payloads(doc):
+    out = []
+    for p in doc["payloads"]:
+        raw_name = base64.b64decode(p["name_base64"]) if "name_base64" in p else p["name"].encode()
+        if "name_base64" in p:
+            assert raw_name.decode("utf-8", "replace") == p["name"], "name is not the lossy decoding of name_base64"
+            try:
+                raw_name.decode("utf-8")
+                raise AssertionError("name_base64 given for a valid UTF-8 name")
+            except UnicodeDecodeError:
+                pass
+        meta = base64.b64decode(p["metadata_base64"], validate=True)
+        strings = meta[:-1].split(b"\0") if meta.endswith(b"\0") else (meta.split(b"\0") if meta else [])
+        want = [s.decode("utf-8", "replace") for s in strings]
+        assert p["metadata"] == want, f"metadata {p['metadata']!r} is not the strings of metadata_base64 {want!r}"
+        assert p["state_code"] == (p["state"] if isinstance(p["state"], int) else {"CHECKED": 1, "APPLIED": 2}[p["state"]])
+        out.append((raw_name, p["state_code"], p["rc"], meta))
+    return out
+
+
+def main():
+    schema = json.load(open(sys.argv[1]))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    ok = bad = 0
+    args = sys.argv[2:]
+    for jpath, dpath in zip(args[0::2], args[1::2]):
+        try:
+            with open(jpath, "rb") as f:
+                doc = json.loads(f.read().decode("utf-8"))
+            errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+            if errors:
+                raise AssertionError("schema: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:3]))
+            assert doc["count"] == len(doc["payloads"]), "count != len(payloads)"
+            n, want = dump_payloads(dpath)
+            assert doc["count"] == n, f"count {doc['count']} != dump's {n}"
+            have = json_payloads(doc)
+            for i, (h, w) in enumerate(zip(have, want)):
+                assert h == w, f"payload {i}: json {h!r} != dump {w!r}"
+            ok += 1
+        except (AssertionError, ValueError, KeyError) as e:
+            bad += 1
+            print(f"FAIL {jpath}: {str(e)[:300]}")
+    print(f"{ok} passed, {bad} failed")
+    return 1 if bad or ok == 0 else 0
+
+
+sys.exit(main())

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# The xc-livepatch command (cli/, see its section in the README):
+#  1. cargo test -p xc-livepatch-cli: the formatters, the process (usage
+#     errors, --version, a closed pipe, no Xen), the man pages' drift;
+#  2. the table, byte for byte, against Debian's real `xen-livepatch list`
+#     on the simulated hypervisor (fakexen): every scenario of
+#     tests/fakexen/scenarios and cli/tests/scenarios; the command runs under
+#     the fakexen shim (its real /dev/xen/privcmd path) and with --sim (the
+#     in-process simulator), which must agree; intended differences are
+#     pinned in cli/tests/expected/NAME.table (CLI_UPDATE=1 rewrites them);
+#  3. --format dump byte-identical to the C lpdump's (tests/real-xen/lpdump.c
+#     relinked against our library); iface prints the scenario's version;
+#  4. --json validated against cli/schema/ by python3-jsonschema, and lossless
+#     (decoded, it equals the dump);
+#  5. --format prometheus accepted by `promtool check metrics` (Debian's
+#     prometheus), and served back by a real prometheus-node-exporter on a
+#     127.0.0.1 port (textfile collector), started and stopped here; the
+#     README's PromQL queries answer right (`promtool test rules`);
+#  6. `list --json | head -c 10` ends quietly.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+bash scripts/setup.sh prometheus prometheus-node-exporter python3-jsonschema || exit 1
+# The packages' init scripts may start their daemons on install (where no
+# policy-rc.d forbids it): stop and disable them; the test starts its own.
+for svc in prometheus prometheus-node-exporter; do
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$svc" ]; then
+    if "/etc/init.d/$svc" status >/dev/null 2>&1; then
+      "/etc/init.d/$svc" stop >/dev/null 2>&1 && echo "32-cli: stopped the $svc service its package started"
+    fi
+    update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  fi
+done
+PY=/usr/bin/python3 # Debian's, which has python3-jsonschema
+XL=/usr/lib/xen-4.17/bin/xen-livepatch
+
+# Builds that select the library with other dependency features overwrite
+# its (unhashed, cdylib) outputs, so each rebuilds it: keep one order.
+# So: the library, the command and its tests (part 1), then the shim.
+cargo build --release -q && cargo build --release -q -p xc-livepatch-cli ||
+  { echo "32-cli: build failed"; exit 1; }
+FX=$root/target/release/libfakexen.so
+OURS=$root/target/release/libxc_livepatch.so
+CLI=$root/target/release/xc-livepatch
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/32-cli.XXXXXX")
+ne_pid=
+cleanup() {
+  [ -n "$ne_pid" ] && kill "$ne_pid" 2>/dev/null && wait "$ne_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok=0; bad=0
+part() { # NAME COMMAND...
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "--- $name"
+  if "$@"; then ok=$((ok + 1)); echo "--- $name: ok ($((SECONDS - t0)) s)"; else bad=$((bad + 1)); echo "--- $name: FAILED ($((SECONDS - t0)) s)"; fi
+}
+
+scenarios=(tests/fakexen/scenarios/*.scn cli/tests/scenarios/*.scn)
+
+# 1.
+part "cargo test -p xc-livepatch-cli" bash -c 'cargo test --release -q -p xc-livepatch-cli 2>&1 | grep -E "^test result|FAILED|panicked|^error" ; exit ${PIPESTATUS[0]}'
+
+cargo build --release -q -p fakexen || { echo "32-cli: cargo build -p fakexen failed"; exit 1; }
+
+# runs NAME.KIND COMMAND...: stdout, stderr, exit status, and all three in .all
+capture() {
+  local o=$work/$1; shift
+  "$@" >"$o.out" 2>"$o.err"
+  echo $? >"$o.rc"
+  { echo "--- stdout"; cat "$o.out"; echo "--- stderr"; cat "$o.err"; echo "--- exit $(cat "$o.rc")"; } >"$o.all"
+}
+
+# 2.
+table() {
+  local p=0 f=0 same_real=0 pinned=0 s n exp problems
+  for s in "${scenarios[@]}"; do
+    n=$(basename "$s" .scn)
+    export FAKEXEN_SCENARIO=$s FAKEXEN_LOG=$work/$n.fxlog
+    capture "$n.real" env LD_PRELOAD="$FX" "$XL" list
+    capture "$n.ours" env LD_PRELOAD="$FX $OURS" "$XL" list
+    capture "$n.fx" env LD_PRELOAD="$FX" "$CLI" list
+    unset FAKEXEN_SCENARIO FAKEXEN_LOG
+    capture "$n.sim" "$CLI" --sim "$s" list
+    problems=()
+    exp=cli/tests/expected/$n.table
+    if [ "${CLI_UPDATE:-0}" = 1 ] && ! cmp -s "$work/$n.fx.all" "$work/$n.ours.all"; then cp "$work/$n.fx.all" "$exp"; fi
+    if [ -f "$exp" ]; then
+      pinned=$((pinned + 1))
+      cmp -s "$exp" "$work/$n.fx.all" || { problems+=("differs from $exp"); diff "$exp" "$work/$n.fx.all" | head -n 8 | sed 's/^/    /'; }
+      cmp -s "$exp" "$work/$n.ours.all" && problems+=("$exp pins a difference that is gone: remove it")
+    else
+      cmp -s "$work/$n.ours.all" "$work/$n.fx.all" || { problems+=("differs from xen-livepatch"); diff "$work/$n.ours.all" "$work/$n.fx.all" | head -n 8 | sed 's/^/    /'; }
+    fi
+    cmp -s "$work/$n.fx.all" "$work/$n.sim.all" || problems+=("--sim differs from the fakexen run")
+    cmp -s "$work/$n.fx.all" "$work/$n.real.all" && same_real=$((same_real + 1))
+    if [ ${#problems[@]} -eq 0 ]; then p=$((p + 1)); else f=$((f + 1)); echo "  FAIL $n: ${problems[*]}"; fi
+  done
+  echo "  identical to xen-livepatch with Debian's libxenctrl: $same_real of ${#scenarios[@]}; intended differences pinned: $pinned"
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "table vs xen-livepatch list (fakexen), and --sim vs fakexen" table
+
+# 3. The reference dump: tests/real-xen/lpdump.c (C, relinked against our
+#    library: -lxc_livepatch) under the same fakexen scenario.
+dump() {
+  local p=0 f=0 s n want retried=0
+  mkdir -p "$work/lib"
+  ln -sf "$OURS" "$work/lib/libxc_livepatch.so.1"
+  gcc -O1 -Wall -Wno-format-truncation -Wno-unused-function -Werror -Iinclude -Itests/real-xen -o "$work/lpdump" tests/real-xen/lpdump.c -Ltarget/release -lxc_livepatch ||
+    { echo "  lpdump does not build"; return 1; }
+  for s in "${scenarios[@]}"; do
+    n=$(basename "$s" .scn)
+    export FAKEXEN_SCENARIO=$s FAKEXEN_LOG=$work/$n.fxlog
+    capture "$n.dump" env LD_PRELOAD="$FX" "$CLI" list --format dump
+    capture "$n.cdump" env LD_PRELOAD="$FX" LD_LIBRARY_PATH="$work/lib" "$work/lpdump" --dump
+    capture "$n.iface" env LD_PRELOAD="$FX" "$CLI" iface
+    unset FAKEXEN_SCENARIO FAKEXEN_LOG
+    want=$(sed -n 's/^interface *\([0-9a-fx]*\).*/\1/p' "$s" | tail -n1)
+    want=$(printf '%#x' "${want:-0x15}")
+    if [ "$(cat "$work/$n.dump.rc")" = 0 ] && [ "$(cat "$work/$n.cdump.rc")" != 0 ] && [ -f "cli/tests/expected/$n.table" ]; then
+      # One xc_livepatch_list call fails where the snapshot tries again (the
+      # race and one-off EFAULT scenarios pinned in cli/tests/expected/).
+      retried=$((retried + 1))
+    elif [ "$(cat "$work/$n.dump.rc")" = 0 ]; then
+      # Listed: the dump equals lpdump's, and iface names the scenario's version.
+      cmp -s "$work/$n.dump.out" "$work/$n.cdump.out" && [ "$(cat "$work/$n.iface.out")" = "$want" ] ||
+        { f=$((f + 1)); echo "  FAIL $n: dump differs from lpdump's, or iface $(cat "$work/$n.iface.out") != $want"; continue; }
+    else
+      # Failed: nothing on stdout, one line on stderr, and lpdump failed too.
+      [ ! -s "$work/$n.dump.out" ] && [ "$(wc -l <"$work/$n.dump.err")" = 1 ] && [ "$(cat "$work/$n.cdump.rc")" != 0 ] ||
+        { f=$((f + 1)); echo "  FAIL $n: failed dump (exit $(cat "$work/$n.dump.rc")) printed something, or lpdump succeeded"; continue; }
+    fi
+    p=$((p + 1))
+  done
+  echo "  of which lpdump failed once where the snapshot retried (pinned differences): $retried"
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "--format dump vs tests/real-xen/lpdump.c --dump, and iface" dump
+
+# 4.
+json() {
+  local s n args=() listed=0
+  for s in "${scenarios[@]}"; do
+    n=$(basename "$s" .scn)
+    capture "$n.json" "$CLI" --sim "$s" list --json
+    capture "$n.jdump" "$CLI" --sim "$s" list --format dump
+    [ "$(cat "$work/$n.json.rc")" = 0 ] || continue
+    listed=$((listed + 1)); args+=("$work/$n.json.out" "$work/$n.jdump.out")
+  done
+  echo "  $listed scenarios listed (the others fail on purpose: one stderr line each, checked by cargo test)"
+  "$PY" cli/tests/check_json.py cli/schema/xc-livepatch-list.schema.json "${args[@]}"
+}
+part "--json: JSON Schema (python3-jsonschema) and lossless" json
+
+# 5a.
+promtool_check() {
+  local p=0 f=0 s n out
+  for s in "${scenarios[@]}"; do
+    n=$(basename "$s" .scn)
+    "$CLI" --sim "$s" list --format prometheus --label-metadata VERSION --label-metadata XSA >"$work/$n.prom" 2>/dev/null
+    if out=$(promtool check metrics <"$work/$n.prom" 2>&1); then
+      p=$((p + 1))
+    else
+      f=$((f + 1)); echo "  FAIL $n: promtool: $(head -c 300 <<<"$out")"
+    fi
+  done
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "--format prometheus: promtool check metrics" promtool_check
+
+# 5b.
+node_exporter() {
+  local dir=$work/textfile port url s n i rc p=0 f=0
+  mkdir -p "$dir"
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  prometheus-node-exporter --web.listen-address="127.0.0.1:$port" --collector.disable-defaults \
+    --collector.textfile --collector.textfile.directory="$dir" >"$work/node-exporter.log" 2>&1 &
+  ne_pid=$!
+  url=http://127.0.0.1:$port/metrics
+  for i in $(seq 50); do "$PY" -c "import urllib.request as u; u.urlopen('$url', timeout=1)" 2>/dev/null && break; sleep 0.1; done
+  kill -0 "$ne_pid" 2>/dev/null || { echo "  node_exporter did not start:"; tail -n 5 "$work/node-exporter.log"; return 1; }
+  echo "  prometheus-node-exporter $(prometheus-node-exporter --version 2>&1 | head -n1 | awk '{print $3}') (pid $ne_pid) on 127.0.0.1:$port"
+  for s in tests/fakexen/demo.scn cli/tests/scenarios/*.scn tests/fakexen/scenarios/{11-error-rc-values,05-name-127-chars,17-flask-deny}.scn; do
+    n=$(basename "$s" .scn)
+    "$CLI" --sim "$s" list --format prometheus --label-metadata VERSION --output "$dir/xen_livepatch.prom" 2>/dev/null
+    rc=$?
+    if out=$("$PY" cli/tests/prom_samples.py "$dir/xen_livepatch.prom" "$url" 2>&1); then
+      p=$((p + 1)); echo "  $n (exit $rc): $out"
+    else
+      f=$((f + 1)); echo "  FAIL $n: $out"
+    fi
+  done
+  kill "$ne_pid" && wait "$ne_pid" 2>/dev/null
+  ne_pid=
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "--format prometheus: served by prometheus-node-exporter's textfile collector" node_exporter
+
+# 5c.
+part "the README's PromQL queries over three hosts' exports: promtool test rules" \
+  "$PY" cli/tests/promql_test.py "$CLI" "$root" "$work"
+
+# 6.
+closed_pipe() {
+  local err=$work/pipe.err st
+  "$CLI" --sim cli/tests/scenarios/03-many-payloads.scn list --json 2>"$err" | head -c 10 >/dev/null
+  st=${PIPESTATUS[0]}
+  echo "  exit $st, $(wc -c <"$err") bytes on stderr"
+  [ "$st" = 0 ] && [ ! -s "$err" ]
+}
+part "list --json | head -c 10 ends quietly" closed_pipe
+
+echo "32-cli: $ok passed, $bad failed"
+[ "$bad" -eq 0 ]
