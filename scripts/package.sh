@@ -2,6 +2,7 @@
 # Builds the Debian packages into target/debian/ from this checkout:
 #   libxc-livepatch1_<version>_<arch>.deb     the shared library (.so.1.<minor>.<patch>, .so.1 link)
 #   libxc-livepatch-dev_<version>_<arch>.deb  header, .so link, static library, pkg-config file
+#   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command and its man pages (cli/)
 # The files come from the install tree `cargo cinstall` makes (cargo-c, pinned
 # below and installed with `cargo install --locked` when missing); the control
 # files from packaging/debian/ through Debian's own tools: dpkg-shlibdeps
@@ -74,7 +75,7 @@ src=$work/src
 mkdir -p "$src/debian"
 cp packaging/debian/control packaging/debian/changelog "$src/debian/"
 
-pkgdir() { echo "$work/pkg/$1"; }
+pkgdir() { echo "$src/debian/$1"; }
 put() { # PACKAGE PATH...: moves these paths of the install tree into PACKAGE
   local pkg=$1 p; shift
   for p in "$@"; do
@@ -94,6 +95,7 @@ finish() { # PACKAGE: control file, md5sums, permissions, the .deb
   (cd "$src" && dpkg-gencontrol -p"$pkg" -P"$dir" -T"debian/$pkg.substvars" -f"debian/files")
   find "$dir" -type d -exec chmod 0755 {} +
   find "$dir" -type f -exec chmod 0644 {} +
+  [ ! -d "$dir/usr/bin" ] || chmod 0755 "$dir"/usr/bin/*
   (cd "$dir" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum >DEBIAN/md5sums)
   chmod 0644 "$dir"/DEBIAN/*
   mkdir -p "$out"
@@ -108,7 +110,7 @@ lib=libxc-livepatch1
 put $lib "$libdir/$so.$version" "$libdir/$so.$major"
 docs $lib
 mkdir -p "$(pkgdir $lib)/DEBIAN"
-(cd "$src" && dpkg-shlibdeps -T"debian/$lib.substvars" -e"$(pkgdir $lib)/$libdir/$so.$version")
+(cd "$src" && dpkg-shlibdeps -T"debian/$lib.substvars" -e"debian/$lib/$libdir/$so.$version")
 echo "misc:Depends=" >>"$src/debian/$lib.substvars"
 # The symbols file: dpkg-gensymbols fails (-c4) if the library's exports differ
 # from the committed list in any way.
@@ -126,6 +128,24 @@ put $dev usr/include/xc_livepatch.h "$libdir/$so" "$libdir/libxc_livepatch.a" "$
 docs $dev
 echo "misc:Depends=" >"$src/debian/$dev.substvars"
 finish $dev
+
+# 5. xc-livepatch: the command (its own crate, at the same version).
+cli=xc-livepatch
+cli_version=$(cargo pkgid --quiet -p xc-livepatch-cli | sed 's/.*[#@]//')
+[ "$cli_version" = "$version" ] || die "cli/Cargo.toml's version is $cli_version, the library's $version"
+say "cargo build --release -p xc-livepatch-cli"
+cargo build --release --locked -p xc-livepatch-cli
+bin=$(pkgdir $cli)/usr/bin
+mkdir -p "$bin" "$(pkgdir $cli)/usr/share/man/man1"
+cp "${CARGO_TARGET_DIR:-$root/target}/release/xc-livepatch" "$bin/xc-livepatch"
+strip --remove-section=.comment --remove-section=.note "$bin/xc-livepatch"
+for page in cli/man/*.1; do
+  gzip -9n <"$page" >"$(pkgdir $cli)/usr/share/man/man1/$(basename "$page").gz"
+done
+docs $cli
+(cd "$src" && dpkg-shlibdeps -T"debian/$cli.substvars" -e"debian/$cli/usr/bin/xc-livepatch")
+echo "misc:Depends=" >>"$src/debian/$cli.substvars"
+finish $cli
 
 left=$(cd "$tree" && find . -mindepth 1 \( -type f -o -type l \))
 [ -z "$left" ] || die "files of the install tree in no package: $left"

@@ -11,8 +11,9 @@
 #     with only the root's library directory and lists the simulated
 #     hypervisor's payloads (tests/fakexen);
 #  4. lintian: no errors, no warning beyond packaging/debian/lintian-accepted;
-#  5. the crate: `cargo package --list` holds only what a user needs, and
-#     `cargo publish --dry-run` builds the packaged crate;
+#  5. the crates: `cargo package --list` holds only what a user needs,
+#     `cargo publish --dry-run -p xc-livepatch` builds the packaged library,
+#     and `cargo install` builds the command from the two packaged tarballs;
 #  6. deliberate breaks (a missing link, another SONAME, a wrong pkg-config
 #     flag, a Depends without libc6) must each be caught by the checks above.
 # Prints "N passed, M failed"; exits non-zero on any failure.
@@ -51,6 +52,7 @@ major=${version%%.*}
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 LIB=$tmp/debs/libxc-livepatch1_${version}_${arch}.deb
 DEV=$tmp/debs/libxc-livepatch-dev_${version}_${arch}.deb
+CLI=$tmp/debs/xc-livepatch_${version}_${arch}.deb
 ls "$tmp/debs"
 
 # dpkg-deb -c as "MODE OWNER PATH[ -> TARGET]", directories left out.
@@ -136,6 +138,29 @@ EOF
   return $f
 }
 
+check_cli() { # DEB
+  local deb=$1 f=0 x out
+  same_list "file list of $(basename "$deb")" "$(LC_ALL=C sort <<EOF
+-rwxr-xr-x root/root ./usr/bin/xc-livepatch
+-rw-r--r-- root/root ./usr/share/doc/xc-livepatch/changelog.gz
+-rw-r--r-- root/root ./usr/share/doc/xc-livepatch/copyright
+$(for p in "$tmp"/src/cli/man/*.1; do echo "-rw-r--r-- root/root ./usr/share/man/man1/$(basename "$p").gz"; done)
+EOF
+)" "$(listing "$deb")" || f=1
+  [ "$(field "$deb" Version)" = "$version" ] || { fail "Version is '$(field "$deb" Version)'"; f=1; }
+  [ "$(field "$deb" Section)" = admin ] || { fail "Section is '$(field "$deb" Section)'"; f=1; }
+  x=$tmp/x-cli; rm -rf "$x"; dpkg-deb -x "$deb" "$x"
+  depends_cover "$deb" "$x/usr/bin/xc-livepatch" || f=1
+  out=$("$x/usr/bin/xc-livepatch" --version) && [ "$out" = "xc-livepatch $version" ] || { fail "--version says '$out'"; f=1; }
+  out=$("$x/usr/bin/xc-livepatch" --sim "$tmp/src/tests/fakexen/scenarios/03-mixed-metadata.scn" list --format dump 2>&1) ||
+    { fail "xc-livepatch --sim ... list failed: $out"; f=1; }
+  for p in "$x"/usr/share/man/man1/*.gz; do
+    zcat "$p" | grep -q '^\.TH .* "[^"]* '"$version"'"' || { fail "$(basename "$p") does not carry version $version"; f=1; }
+  done
+  [ $f -eq 0 ] && echo "  $(basename "$deb"): $(listing "$deb" | wc -l) files as listed, Section admin, --version $version, lists '$(head -n1 <<<"$out")' under --sim"
+  return $f
+}
+
 # 3. A throwaway root holding both packages; a C program built with only pkg-config.
 check_root() { # LIBDEB DEVDEB
   local r flags out f=0
@@ -194,6 +219,24 @@ check_crate() {
     grep -qx "$need" <<<"$list" || { fail "cargo package leaves out $need"; f=1; }
   done
   echo "  cargo package --list: $(wc -l <<<"$list") files (src/, the header, the example, build.rs, README, LICENSE)"
+  list=$(cd "$tmp/src" && cargo package --list --quiet --locked --allow-dirty -p xc-livepatch-cli 2>/dev/null) ||
+    { fail "cargo package --list -p xc-livepatch-cli failed"; return 1; }
+  bad_files=$(grep -vE '^(Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json|src/.*\.rs|man/[^/]*\.1|schema/[^/]*\.json)$' <<<"$list")
+  [ -z "$bad_files" ] || { fail "cargo package -p xc-livepatch-cli would ship: $(echo $bad_files)"; f=1; }
+  echo "  cargo package --list -p xc-livepatch-cli: $(wc -l <<<"$list") files (src/, man/, schema/)"
+  # The command installed from the two packaged tarballs alone (the library's
+  # tarball stands in for the registry's copy).
+  local pk=$tmp/crates
+  mkdir -p "$pk"
+  (cd "$tmp/src" && CARGO_TARGET_DIR=$root/target/package-check cargo package --quiet --no-verify --locked --allow-dirty \
+     -p xc-livepatch -p xc-livepatch-cli 2>/dev/null) || { fail "cargo package -p xc-livepatch -p xc-livepatch-cli failed"; return 1; }
+  tar -xzf "$root/target/package-check/package/xc-livepatch-$version.crate" -C "$pk" &&
+    tar -xzf "$root/target/package-check/package/xc-livepatch-cli-$version.crate" -C "$pk" || { fail "no .crate files"; return 1; }
+  if CARGO_TARGET_DIR=$root/target/package-check cargo install --quiet --path "$pk/xc-livepatch-cli-$version" --root "$pk/inst" \
+       --config "patch.crates-io.xc-livepatch.path=\"$pk/xc-livepatch-$version\"" 2>"$pk/install.err" &&
+     [ "$("$pk/inst/bin/xc-livepatch" --version)" = "xc-livepatch $version" ]; then
+    echo "  cargo install from the packaged xc-livepatch-cli-$version.crate: xc-livepatch $version runs"
+  else fail "cargo install from the packaged xc-livepatch-cli tarball failed:"; tail -n 5 "$pk/install.err" | sed 's/^/    /'; f=1; fi
   (cd "$tmp/src" && CARGO_TARGET_DIR=$root/target/package-check cargo publish --dry-run --quiet --locked --allow-dirty -p xc-livepatch 2>&1 |
     grep -vE '^warning: (ignoring test .* is not included in the published package|aborting upload due to dry run)$' | sed 's/^/  /'
     exit "${PIPESTATUS[0]}") || { fail "cargo publish --dry-run -p xc-livepatch failed"; f=1; }
@@ -207,9 +250,10 @@ FX=$root/target/release/libfakexen.so
 
 part "libxc-livepatch1: files, SONAME, exports, Depends, control files" check_lib "$LIB"
 part "libxc-livepatch-dev: files, Depends, header, pkg-config version" check_dev "$DEV"
+part "xc-livepatch: files, Depends, the command and its man pages" check_cli "$CLI"
 part "throwaway root: a C program built with pkg-config lists the simulated payloads" check_root "$LIB" "$DEV"
-part "lintian" check_lintian "$LIB" "$DEV"
-part "crate: cargo package --list, cargo publish --dry-run" check_crate
+part "lintian" check_lintian "$LIB" "$DEV" "$CLI"
+part "crates: cargo package --list, cargo publish --dry-run, cargo install from the tarballs" check_crate
 
 # 6. Deliberate breaks: each mutated package must fail the check named.
 mutant() { # DEB FUNCTION: a copy of DEB changed by FUNCTION DIR, rebuilt
