@@ -72,7 +72,9 @@ cargo build --release -q -p fakexen || { echo "32-cli: cargo build -p fakexen fa
 # runs NAME.KIND COMMAND...: stdout, stderr, exit status, and all three in .all
 capture() {
   local o=$work/$1; shift
-  "$@" >"$o.out" 2>"$o.err"
+  # (the braces keep bash's "Segmentation fault" report of Debian's
+  # libxenctrl in scenario 31, a documented crash, out of the log)
+  { "$@" >"$o.out" 2>"$o.err"; } 2>/dev/null
   echo $? >"$o.rc"
   { echo "--- stdout"; cat "$o.out"; echo "--- stderr"; cat "$o.err"; echo "--- exit $(cat "$o.rc")"; } >"$o.all"
 }
