@@ -1,9 +1,21 @@
 fn main() {
-    // The shared library is installed and NEEDED under this name.
+    // The shared library is installed and NEEDED under this name. Its number
+    // comes from the crate version by cargo-c's rule (from 1.0 on, the major
+    // number), so `cargo build` and `cargo cbuild` (which passes its own
+    // -soname before this one) agree; scripts/test.d/60-package.sh checks it.
     // `rustc-link-arg` applies to this package's own targets only (its test
     // and example executables get a harmless DT_SONAME too);
     // `rustc-cdylib-link-arg` would also reach every cdylib that depends on
     // this crate, such as the fakexen test shim.
-    println!("cargo:rustc-link-arg=-Wl,-soname,libxc_livepatch.so.1");
+    let sover = match (
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+    ) {
+        ("0", "0", patch) => format!("0.0.{patch}"),
+        ("0", minor, _) => format!("0.{minor}"),
+        (major, _, _) => major.to_string(),
+    };
+    println!("cargo:rustc-link-arg=-Wl,-soname,libxc_livepatch.so.{sover}");
     println!("cargo:rerun-if-changed=build.rs");
 }
