@@ -30,8 +30,8 @@ act() { # act apply|revert NAME
 }
 BULK="lpxc"   # bulk upload DIR LIST | churn DIR LIST N STOP (one process each)
 [ "$BULK_TOOL" = raw ] && BULK="lpraw $IFACE"
-OURLIB=/lib/libxc_livepatch.so
-RUST=/t/bin/xc-livepatch   # the command (cli/): list, list --format dump, iface
+OURLIB=libxc_livepatch.so.1   # preloaded by its soname, from the package's installed path
+RUST=/usr/bin/xc-livepatch      # the command from its package: list, list --format dump, iface
 T=timeout   # every command that touches Xen is bounded
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -147,6 +147,18 @@ else
     result boot FAIL "xen-privcmd did not give /dev/xen/privcmd + /dev/xen/hypercall"
     ls -l /dev/xen 2>&1
     finish
+fi
+
+if [ "$PACKAGED" = 1 ]; then
+    # the library is the package's file at its installed path, and LD_PRELOAD by
+    # soname finds it there (no ld.so.cache, no LD_LIBRARY_PATH)
+    lib=/usr/lib/x86_64-linux-gnu/libxc_livepatch.so.1
+    real=$(readlink "$lib")
+    others=$(find / -xdev -name 'libxc_livepatch*' ! -path '/usr/lib/x86_64-linux-gnu/*' 2>/dev/null | tr '\n' ' ')
+    LD_PRELOAD=$OURLIB LD_TRACE_LOADED_OBJECTS=1 $XL > /tmp/trace.out 2>&1
+    loaded=$(grep -o "libxc_livepatch[^ ]* => [^ ]*" /tmp/trace.out | head -1)
+    check library-from-package "$lib -> $real; preloaded as $OURLIB: $loaded; elsewhere: [${others}]" \
+        [ -n "$real" -a -f "/usr/lib/x86_64-linux-gnu/$real" -a -z "$others" -a "$loaded" = "$OURLIB => $lib" ]
 fi
 
 stage empty-list

@@ -70,6 +70,7 @@ expected_checks() {
        growth-race-c-enobufs growth-race-rust-reprobes c-abi-dump-after-race
        rust-dump-after-race last127-exact-name-buffer
        json-equals-expected-full prometheus-valid-full"
+    [ "$PACKAGED" = 1 ] && c="$c library-from-package"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
@@ -136,34 +137,51 @@ if printf '%s\n' $VERSIONS | grep -qx 4.14; then
 fi
 
 # ---------------------------------------------------------------- code under test
-INCLUDE=$ROOT/include
+# The library and the command come from the project's Debian packages
+# (scripts/package.sh), installed in dom0 at their installed paths
+# (/usr/lib/x86_64-linux-gnu/libxc_livepatch.so.1 -> .so.1.x.y, /usr/bin/xc-livepatch),
+# and the relinked C programs are built with nothing but `pkg-config xc-livepatch`
+# over the -dev package unpacked in a sysroot.
+SYSROOT=$WORK/sysroot
+MULTIARCH=usr/lib/x86_64-linux-gnu
 if [ -n "${REAL_XEN_DEV_LIB:-}" ]; then
-    # harness development only: test another library/example/header, skip cargo
-    log "WARNING: REAL_XEN_DEV_LIB set: testing $REAL_XEN_DEV_LIB, not this repository's build"
-    OURSO=$REAL_XEN_DEV_LIB RUSTEX=$REAL_XEN_DEV_CLI INCLUDE=$REAL_XEN_DEV_INCLUDE
+    # harness development only: test another library/command/header, skip packaging
+    log "WARNING: REAL_XEN_DEV_LIB set: testing $REAL_XEN_DEV_LIB, not this repository's packages"
+    PACKAGED=0
+    mkdir -p "$SYSROOT/$MULTIARCH" "$SYSROOT/usr/include" "$SYSROOT/usr/bin"
+    cp "$REAL_XEN_DEV_LIB" "$SYSROOT/$MULTIARCH/libxc_livepatch.so.1"
+    ln -s libxc_livepatch.so.1 "$SYSROOT/$MULTIARCH/libxc_livepatch.so"
+    cp "$REAL_XEN_DEV_INCLUDE/xc_livepatch.h" "$SYSROOT/usr/include/"
+    cp "$REAL_XEN_DEV_CLI" "$SYSROOT/usr/bin/xc-livepatch"
+    LIBFLAGS="-I$SYSROOT/usr/include -L$SYSROOT/$MULTIARCH -lxc_livepatch"
     LPRS=${REAL_XEN_DEV_LPRS:-}
 else
-    log "cargo build --release (library, the xc-livepatch command, real-xen-lprs)"
-    (cd "$ROOT" && cargo build --release >&2 && cargo build --release -p xc-livepatch-cli >&2 \
-        && cargo build --release --example real-xen-lprs >&2) || die "cargo build failed"
-    OURSO=$ROOT/target/release/libxc_livepatch.so
-    RUSTEX=$ROOT/target/release/xc-livepatch
+    PACKAGED=1
+    log "scripts/package.sh (the three Debian packages), cargo build --example real-xen-lprs"
+    bash "$ROOT/scripts/package.sh" "$WORK/debs" >&2 || die "scripts/package.sh failed"
+    (cd "$ROOT" && cargo build --release --example real-xen-lprs >&2) || die "cargo build failed"
+    for deb in "$WORK"/debs/libxc-livepatch1_*.deb "$WORK"/debs/libxc-livepatch-dev_*.deb "$WORK"/debs/xc-livepatch_*.deb; do
+        [ -f "$deb" ] || die "scripts/package.sh made no $(basename "$deb")"
+        dpkg-deb -x "$deb" "$SYSROOT" || die "dpkg-deb -x $deb failed"
+    done
+    LIBFLAGS=$(PKG_CONFIG_SYSROOT_DIR=$SYSROOT PKG_CONFIG_LIBDIR=$SYSROOT/$MULTIARCH/pkgconfig \
+        pkg-config --cflags --libs xc-livepatch) || die "pkg-config xc-livepatch failed over the -dev package"
     LPRS=$ROOT/target/release/examples/real-xen-lprs
 fi
-[ -f "$INCLUDE/xc_livepatch.h" ] || die "$INCLUDE/xc_livepatch.h missing"
-[ -f "$OURSO" ] || die "$OURSO missing after cargo build"
-[ -x "$RUSTEX" ] || die "$RUSTEX missing after cargo build -p xc-livepatch-cli"
+OURSO=$SYSROOT/$MULTIARCH/libxc_livepatch.so.1
+RUSTEX=$SYSROOT/usr/bin/xc-livepatch
+[ -f "$OURSO" ] || die "$OURSO missing"
+[ -x "$RUSTEX" ] || die "$RUSTEX missing"
 [ -x "$LPRS" ] || die "${LPRS:-real-xen-lprs} missing (cargo build --example real-xen-lprs)"
+log "library $(readlink -f "$OURSO" | sed "s|$SYSROOT||"), relink flags: $LIBFLAGS"
 
-B=$WORK/bin; mkdir -p "$B" "$WORK/lib"
-cp "$OURSO" "$WORK/lib/libxc_livepatch.so"
-ln -sf libxc_livepatch.so "$WORK/lib/libxc_livepatch.so.1"
+B=$WORK/bin; mkdir -p "$B"
 CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-format-truncation -Wno-unused-function -Werror"
 # relinked C programs: our header and -lxc_livepatch only (no libxenctrl)
-gcc $CFLAGS -I"$INCLUDE" -I"$HERE" -o "$B/lpdump" "$HERE/lpdump.c" -L"$WORK/lib" -lxc_livepatch \
-    || die "lpdump does not build against include/xc_livepatch.h + -lxc_livepatch"
-gcc $CFLAGS -I"$INCLUDE" -I"$HERE" -o "$B/lprace" "$HERE/lprace.c" -L"$WORK/lib" -lxc_livepatch \
-    || die "lprace does not build against include/xc_livepatch.h + -lxc_livepatch"
+gcc $CFLAGS -I"$HERE" -o "$B/lpdump" "$HERE/lpdump.c" $LIBFLAGS \
+    || die "lpdump does not build with $LIBFLAGS"
+gcc $CFLAGS -I"$HERE" -o "$B/lprace" "$HERE/lprace.c" $LIBFLAGS \
+    || die "lprace does not build with $LIBFLAGS"
 for p in lpdump lprace; do
     if readelf -d "$B/$p" | grep NEEDED | grep -q xenctrl; then die "$p links libxenctrl"; fi
 done
@@ -172,9 +190,8 @@ gcc $CFLAGS -o "$B/lpxc" "$HERE/lpxc.c" "$XLIBS/libxenctrl.so.4.17" -Wl,-rpath-l
     || die "lpxc build failed"
 # raw requests with the booted hypervisor's interface version (test helper only)
 gcc $CFLAGS -I"$HERE" -o "$B/lpraw" "$HERE/lpraw.c" || die "lpraw build failed"
-cp "$RUSTEX" "$B/xc-livepatch"
 cp "$LPRS" "$B/lprs"
-strip "$B/lprs" "$B/xc-livepatch" 2>/dev/null   # programs only: a smaller initramfs
+strip "$B/lprs" 2>/dev/null   # programs only: a smaller initramfs
 
 # ---------------------------------------------------------------- initramfs (common part)
 IR=$WORK/initramfs-common
@@ -184,20 +201,20 @@ cp "$XL_BIN" "$IR/usr/sbin/xen-livepatch"
 [ -n "$XL414" ] && cp "$XL414" "$IR/usr/sbin/xen-livepatch-4.14"
 cp "$PRIVCMD" "$IR/lib/modules/xen-privcmd.ko"
 cp "$B"/* "$IR/t/bin/"
-# the library under test without its debug sections (code and symbols unchanged):
-# 0.4 MB instead of 4.5 MB, and the initramfs size shows in every boot's time under TCG
-objcopy --strip-debug "$WORK/lib/libxc_livepatch.so" "$IR/lib/libxc_livepatch.so" \
-    || die "objcopy --strip-debug of the library failed"
-ln -s ../libxc_livepatch.so "$IR/lib/x86_64-linux-gnu/libxc_livepatch.so.1"   # one copy
+# the packages' library and command at their installed paths (the Debian package
+# files exactly: already stripped), nothing else named libxc_livepatch anywhere
+mkdir -p "$IR/$MULTIARCH" "$IR/usr/bin"
+cp -P "$SYSROOT/$MULTIARCH"/libxc_livepatch.so.1* "$IR/$MULTIARCH/"
+cp "$RUSTEX" "$IR/usr/bin/xc-livepatch"
 cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
 # for Debian 11's xen-livepatch its libxenctrl.so.4.14, the other Xen libraries by their
 # usual sonames from Debian 12, and the host libc6's libpthread.so.0 stub)
-LDP=$XLIBS:$WORK/lib${BULLSEYE:+:$BULLSEYE/usr/lib/x86_64-linux-gnu}
-for exe in "$IR"/usr/sbin/xen-livepatch* "$IR"/t/bin/* "$IR/lib/libxc_livepatch.so"; do
+LDP=$XLIBS:$IR/$MULTIARCH${BULLSEYE:+:$BULLSEYE/usr/lib/x86_64-linux-gnu}
+for exe in "$IR"/usr/sbin/xen-livepatch* "$IR"/t/bin/* "$IR"/usr/bin/xc-livepatch "$IR/$MULTIARCH/libxc_livepatch.so.1"; do
     LD_LIBRARY_PATH=$LDP ldd "$exe" || die "ldd $exe failed"
 done | awk '/=> \// {print $3} /^\t\/lib64\// {print $1}' | sort -u > "$WORK/libs.txt"
-grep -q 'not found' <(for exe in "$IR"/t/bin/* "$IR"/usr/sbin/xen-livepatch*; do LD_LIBRARY_PATH=$LDP ldd "$exe"; done) \
+grep -q 'not found' <(for exe in "$IR"/t/bin/* "$IR"/usr/bin/xc-livepatch "$IR"/usr/sbin/xen-livepatch*; do LD_LIBRARY_PATH=$LDP ldd "$exe"; done) \
     && die "unresolved shared libraries"
 while read -r l; do
     case $l in
@@ -245,6 +262,7 @@ XL12_SPEAKS=$XL12_SPEAKS
 REF_XL=$REF_XL
 ACT_TOOL=$ACT_TOOL
 BULK_TOOL=$BULK_TOOL
+PACKAGED=$PACKAGED
 MULTI_BATCH=$([ "$MANY" -gt 1024 ] && echo 1 || echo 0)
 LOOP_SNAPSHOTS=$LOOP
 RUST_LOOP=$RUST_LOOP
