@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Report of the real-Xen benchmark: parses the dom0 console of bench/real-xen.sh.
+
+    report.py --console LOG --qemu-rc RC [--csv docs/bench-real-xen.csv]
+
+Prints, per payload set, each implementation's median / minimum / p10 / p90 time
+of get_sizes + list, the ratios of medians (and of minimums) to the floor and to
+libxenctrl, and the per-call counts; the expectations the run must meet (every
+output identical to libxenctrl's; the floor and this library at 1 + ceil(N/1024)
+hypercalls and no buffer mapping per call at 1000 payloads) as PASS/FAIL lines;
+then README rows. Exit status 0 only if the run completed and every expectation held.
+"""
+import argparse, csv, math, re, sys
+
+KV = re.compile(r"(\w+)=(\S+)")
+
+
+def parse(path):
+    bench, count, check, other = {}, {}, [], []
+    for raw in open(path, "rb").read().decode("utf-8", "replace").splitlines():
+        line = raw.strip("\r")
+        for key in ("BENCH ", "COUNT ", "CHECK ", "UPLOADED ", "UNLOADED ", "BENCH-ERROR", "INIT-DONE",
+                    "DOM0 ", "STAGE ", "KERNEL-LOG"):
+            i = line.find(key)
+            if i < 0:
+                continue
+            line = line[i:]
+            d = dict(KV.findall(line))
+            if key == "BENCH ":
+                bench[(d["tag"], d["impl"])] = d
+            elif key == "COUNT ":
+                count[(d["tag"], d["impl"])] = d
+            elif key == "CHECK ":
+                check.append(line)
+            else:
+                other.append(line)
+            break
+    return bench, count, check, other
+
+
+def fmt_t(ns):
+    us = ns / 1000
+    return "%.2f ms" % (us / 1000) if us >= 1000 else "%.1f µs" % us
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--console", required=True)
+    ap.add_argument("--qemu-rc", type=int, default=0)
+    ap.add_argument("--csv")
+    a = ap.parse_args()
+    bench, count, check, other = parse(a.console)
+    for l in other:
+        if not l.startswith("STAGE"):
+            print(l)
+    results = []  # (name, ok, detail)
+    results.append(("run-complete", any(l.startswith("INIT-DONE") for l in other) and a.qemu_rc == 0
+                    and not any(l.startswith("BENCH-ERROR") for l in other), "qemu rc %d" % a.qemu_rc))
+    results.append(("outputs-identical-to-libxenctrl", bool(check) and all("same-output" in l for l in check),
+                    "%d implementations x sets compared" % len(check)))
+    tags = []
+    for (tag, _impl) in bench:
+        if tag not in tags:
+            tags.append(tag)
+    rows, readme = [], []
+    for tag in tags:
+        impls = [i for (t, i) in bench if t == tag]
+        f = bench.get((tag, "floor"))
+        x = bench.get((tag, "libxenctrl"))
+        any_d = bench[(tag, impls[0])]
+        nr, mb = int(any_d["nr"]), int(any_d["meta_bytes"])
+        meta_each = mb // nr if nr else 0
+        print("\n== set %s: %d payloads x %d B metadata (names %s B, metadata %d B); %s rounds, interleaved"
+              % (tag, nr, meta_each, any_d["name_bytes"], mb, any_d["rounds"]))
+        print("%-12s %10s %10s %10s %10s %15s %15s %6s %6s %6s %6s" % ("impl", "median", "min", "p10", "p90",
+              "vs floor", "vs libxenctrl", "hcall", "maps", "unmap", "getpid"))
+        for impl in impls:
+            d = bench[(tag, impl)]
+            med, mn = int(d["median_ns"]), int(d["min_ns"])
+            c = count.get((tag, impl), {})
+            unit = impl.startswith("unit-")
+            rf = (med / int(f["median_ns"]), mn / int(f["min_ns"])) if f and not unit else None
+            rx = (med / int(x["median_ns"]), mn / int(x["min_ns"])) if x and not unit else None
+            print("%-12s %10s %10s %10s %10s %15s %15s %6s %6s %6s %6s" % (
+                impl, fmt_t(med), fmt_t(mn), fmt_t(int(d["p10_ns"])), fmt_t(int(d["p90_ns"])),
+                "%.2f (%.2f)" % rf if rf else "", "%.2f (%.2f)" % rx if rx else "",
+                c.get("hypercalls", ""), c.get("map_device", ""), c.get("munmap", ""), c.get("getpid", "")))
+            rows.append({"set": tag, "payloads": nr, "metadata_bytes_each": meta_each, "impl": impl,
+                         "rounds": d["rounds"], "median_us": "%.1f" % (med / 1000), "min_us": "%.1f" % (mn / 1000),
+                         "p10_us": "%.1f" % (int(d["p10_ns"]) / 1000), "p90_us": "%.1f" % (int(d["p90_ns"]) / 1000),
+                         "median_vs_floor": "%.3f" % rf[0] if rf else "", "min_vs_floor": "%.3f" % rf[1] if rf else "",
+                         "median_vs_libxenctrl": "%.3f" % rx[0] if rx else "",
+                         "min_vs_libxenctrl": "%.3f" % rx[1] if rx else "",
+                         "hypercalls_per_call": c.get("hypercalls", ""),
+                         "buffer_mappings_per_call": c.get("map_device", ""),
+                         "munmap_per_call": c.get("munmap", ""), "getpid_per_call": c.get("getpid", "")})
+            if not unit and impl in ("libxenctrl", "ours", "floor"):
+                readme.append("| %d × %s | %s | %s | %s | %s | %s | %s |" % (
+                    nr, "%d B" % meta_each if meta_each < 1024 else "%d KiB" % (meta_each // 1024),
+                    {"ours": "xc-livepatch"}.get(impl, impl), fmt_t(med),
+                    "%.2f (%.2f)" % rf if impl != "floor" else "1",
+                    "%.2f (%.2f)" % rx if impl != "libxenctrl" else "1",
+                    c.get("hypercalls", "?"), c.get("map_device", "?")))
+        want = 1 + math.ceil(nr / 1024)
+        for impl in ("floor", "ours"):
+            c = count.get((tag, impl))
+            if not c:
+                results.append(("counts-%s-%s" % (tag, impl), False, "no COUNT line"))
+                continue
+            ok = float(c["hypercalls"]) == want
+            maps = float(c["map_device"]) + float(c["map_anon"])
+            if impl == "floor" or tag == "small":
+                ok = ok and maps == 0
+            results.append(("counts-%s-%s" % (tag, impl), ok, "hypercalls %s (want %d), mappings %s+%s" % (
+                c["hypercalls"], want, c["map_device"], c["map_anon"])))
+    print("\nREADME rows (time: median; ratios: of medians, of minimums in brackets; counts per call):")
+    print("| payloads × metadata | implementation | median | vs floor | vs libxenctrl | hypercalls | buffer mappings |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(readme))
+    if a.csv and rows:
+        with open(a.csv, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
+            w.writeheader()
+            w.writerows(rows)
+        print("wrote %s" % a.csv)
+    print()
+    for name, ok, detail in results:
+        print("%s %s: %s" % ("PASS" if ok else "FAIL", name, detail))
+    npass = sum(1 for r in results if r[1])
+    print("%d passed, %d failed" % (npass, len(results) - npass))
+    sys.exit(0 if npass == len(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
