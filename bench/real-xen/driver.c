@@ -227,7 +227,7 @@ static int cmd_time(int rounds, const char *tag, int argc, char **argv)
 }
 
 struct lpbench_counters {
-    unsigned long hypercalls, ioctl_other, map_device, map_anon, munmap, madvise, mlock, getpid;
+    unsigned long probes, short_replies, e2big, hypercalls, ioctl_other, map_device, map_anon, munmap, madvise, mlock, getpid;
 };
 
 static int cmd_count(int calls, const char *tag, int argc, char **argv)
@@ -243,8 +243,8 @@ static int cmd_count(int calls, const char *tag, int argc, char **argv)
         for (int k = 0; k < calls; k++) if (one_call(im)) { perror("driver: count"); return 1; }
         struct lpbench_counters b = *get();
 #define PER(f) ((double)(b.f - a.f) / calls)
-        printf("COUNT tag=%s impl=%s calls=%d hypercalls=%.2f map_device=%.2f map_anon=%.2f munmap=%.2f "
-               "madvise=%.2f mlock=%.2f getpid=%.2f ioctl_other=%.2f\n", tag, im->name, calls, PER(hypercalls),
+        printf("COUNT tag=%s impl=%s calls=%d hypercalls=%.2f probes=%.2f short=%.2f e2big=%.2f map_device=%.2f map_anon=%.2f munmap=%.2f "
+               "madvise=%.2f mlock=%.2f getpid=%.2f ioctl_other=%.2f\n", tag, im->name, calls, PER(hypercalls), PER(probes), PER(short_replies), PER(e2big),
                PER(map_device), PER(map_anon), PER(munmap), PER(madvise), PER(mlock), PER(getpid), PER(ioctl_other));
     }
     return 0;
