@@ -38,8 +38,9 @@ pub enum Error {
     ListUnstable,
     /// The list does not fit the caller's name or metadata buffer (it grew
     /// since they were sized). Xen 4.21+ says so itself (ENOBUFS); before
-    /// 4.21 Xen writes on regardless, into this library's own buffer, and the
-    /// reply is refused here with the same errno. Nothing is copied out.
+    /// 4.21 Xen writes on regardless, into this library's own buffer (the
+    /// reply is refused here with the same errno) or on into its guard page
+    /// (EFAULT, then told apart by a size probe). Nothing is copied out.
     #[error("the live patches no longer fit the buffers (the list grew since they were sized)")]
     BuffersTooSmall,
     /// The hypervisor's reply contradicts the request or itself (more entries

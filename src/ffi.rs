@@ -8,6 +8,7 @@
 use crate::abi::xen_livepatch_status;
 use crate::error::{Error, Result};
 use crate::list::{self, Out, Output};
+use crate::sysctl::Hypervisor;
 use crate::xen::Xen;
 use core::ffi::{c_char, c_int, c_uint};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -66,11 +67,27 @@ pub unsafe extern "C" fn xc_livepatch_list_get_sizes(
     name_total_size: *mut u32,
     metadata_total_size: *mut u32,
 ) -> c_int {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { get_sizes_on(&Xen, xch, nr, name_total_size, metadata_total_size) }
+}
+
+/// [`xc_livepatch_list_get_sizes`] over any hypervisor (the simulated one in
+/// tests): the same checks, results and errno.
+///
+/// # Safety
+/// As for [`xc_livepatch_list_get_sizes`].
+pub unsafe fn get_sizes_on<H: Hypervisor>(
+    hv: &H,
+    xch: *mut xc_interface,
+    nr: *mut c_uint,
+    name_total_size: *mut u32,
+    metadata_total_size: *mut u32,
+) -> c_int {
     boundary(|| {
         if xch.is_null() || nr.is_null() || name_total_size.is_null() || metadata_total_size.is_null() {
             return Err(Error::InvalidArgument("NULL pointer"));
         }
-        let s = list::get_sizes(&Xen)?;
+        let s = list::get_sizes(hv)?;
         // SAFETY: all three pointers are non-NULL and, by the function's
         // contract, valid for one write each.
         unsafe {
@@ -102,6 +119,36 @@ pub unsafe extern "C" fn xc_livepatch_list_get_sizes(
 /// bytes, `done` and `left` for one value each.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn xc_livepatch_list(
+    xch: *mut xc_interface,
+    max: c_uint,
+    start: c_uint,
+    info: *mut xen_livepatch_status,
+    name: *mut c_char,
+    len: *mut u32,
+    name_total_size: u32,
+    metadata: *mut c_char,
+    metadata_len: *mut u32,
+    metadata_total_size: u32,
+    done: *mut c_uint,
+    left: *mut c_uint,
+) -> c_int {
+    // SAFETY: the caller's contract is this function's.
+    unsafe {
+        list_on(
+            &Xen, xch, max, start, info, name, len, name_total_size, metadata, metadata_len, metadata_total_size,
+            done, left,
+        )
+    }
+}
+
+/// [`xc_livepatch_list`] over any hypervisor (the simulated one in tests):
+/// the same checks, results, errno, and writes.
+///
+/// # Safety
+/// As for [`xc_livepatch_list`].
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn list_on<H: Hypervisor>(
+    hv: &H,
     xch: *mut xc_interface,
     max: c_uint,
     start: c_uint,
@@ -149,7 +196,7 @@ pub unsafe extern "C" fn xc_livepatch_list(
             done.write(0);
             left.write(0);
         }
-        let r = list::list(&Xen, start, &mut out)?;
+        let r = list::list(hv, start, &mut out)?;
         // SAFETY: as above.
         unsafe {
             done.write(r.done);

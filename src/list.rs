@@ -9,7 +9,7 @@
 
 use crate::abi::{xen_livepatch_status, LIVEPATCH_LIST_MAX_NR, SYSCTL_IFACE_4_21, XEN_LIVEPATCH_NAME_SIZE};
 use crate::error::{Error, Result};
-use crate::sysctl::{self, Buffer, Hypervisor, ListArgs, SYSCTL_SIZE};
+use crate::sysctl::{self, Buffer, Hypervisor, ListArgs, ListReply, SYSCTL_SIZE};
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
@@ -198,173 +198,278 @@ fn check_batch(
     Ok(())
 }
 
+/// Whether the probed interface is one before Xen 4.21's (0x16), which
+/// is not told the capacities and writes whatever the list holds now.
+fn before_4_21<H: Hypervisor>(hv: &H) -> bool {
+    let iface = hv.interface_cache().load(Ordering::Relaxed);
+    iface != 0 && iface < SYSCTL_IFACE_4_21
+}
+
+/// Names an EFAULT from a data call on an interface before 0x16. Such a
+/// hypervisor writes what the list holds now, so a list that outgrew the
+/// caller's buffers since they were sized runs past this library's buffer
+/// into its guard page and faults. A size probe tells the two apart: totals
+/// beyond the caller's buffers make it ENOBUFS (what Xen 4.21+ answers to
+/// the same race); otherwise, or if the probe fails, the EFAULT stands.
+fn fault_or_outgrown<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, caps: &Capacities) -> Error {
+    match sysctl::probe_sizes(hv, buf) {
+        Ok(s) if s.name_total_size > caps.name || s.metadata_total_size > caps.metadata => Error::BuffersTooSmall,
+        _ => Error::Hypervisor { errno: libc::EFAULT },
+    }
+}
+
+/// What one call may fill of the caller's buffers.
+#[derive(Debug, Clone, Copy)]
+struct Capacities {
+    /// Entries: `max`, and never more than the name bytes (every entry
+    /// takes at least one).
+    entries: u32,
+    /// Name bytes.
+    name: u32,
+    /// Metadata bytes.
+    metadata: u32,
+}
+
+impl Capacities {
+    /// The capacities of the caller's arrays; EINVAL for `max == 0`,
+    /// ENOENT for no name bytes.
+    fn of(out: &Output<'_>) -> Result<Capacities> {
+        let max = out.info.capacity().min(out.len.capacity()).min(out.metadata_len.capacity());
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        if max == 0 {
+            return Err(Error::InvalidArgument("max is 0"));
+        }
+        let name = u32::try_from(out.name.capacity()).unwrap_or(u32::MAX);
+        let metadata = u32::try_from(out.metadata.capacity()).unwrap_or(u32::MAX);
+        if name == 0 {
+            return Err(Error::NoNameBuffer);
+        }
+        Ok(Capacities { entries: max.min(name), name, metadata })
+    }
+
+    /// The layout of a buffer holding `held` entries and all the bytes.
+    fn layout(&self, held: u32) -> Result<Layout> {
+        Layout::new(held as usize, self.name as usize, self.metadata as usize)
+            .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })
+    }
+}
+
+/// How far one attempt at a snapshot got.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Entries accepted.
+    done: u32,
+    /// Entries the hypervisor had after them.
+    left: u32,
+    /// Name bytes accepted.
+    name_used: u32,
+    /// Metadata bytes accepted.
+    meta_used: u32,
+    /// The list version of the first reply.
+    version: Option<u32>,
+    /// Batches accepted, each checked on arrival.
+    batches: u32,
+}
+
+impl Progress {
+    /// Whether a reply read at `version` belongs to this snapshot (the first
+    /// reply sets it).
+    fn same_version(&mut self, version: u32) -> bool {
+        *self.version.get_or_insert(version) == version
+    }
+
+    /// Takes in a checked batch of `count` entries.
+    fn advance(&mut self, count: u32, r: &ListReply) {
+        self.batches += 1;
+        self.done += count;
+        self.name_used += r.name_total_size;
+        self.meta_used += r.metadata_total_size;
+        self.left = r.left;
+    }
+}
+
+/// The call's hypercall buffer, its layout, and the entries it holds.
+struct Arena<B> {
+    buf: B,
+    lay: Layout,
+    held: u32,
+}
+
+impl<B: Buffer> Arena<B> {
+    /// A buffer for what the latest probe found (plus some slack), not the
+    /// caller's `max`, which may be far larger than the list.
+    fn new<H: Hypervisor<Buffer = B>>(hv: &H, caps: &Capacities) -> Result<Self> {
+        let hint = hv.count_hint().load(Ordering::Relaxed);
+        let held = caps.entries.min(hint.max(LIVEPATCH_LIST_MAX_NR).saturating_add(ENTRY_SLACK));
+        Self::holding(hv, caps, held)
+    }
+
+    fn holding<H: Hypervisor<Buffer = B>>(hv: &H, caps: &Capacities, held: u32) -> Result<Self> {
+        let lay = caps.layout(held)?;
+        let buf = hv.alloc(lay.total)?;
+        Ok(Arena { buf, lay, held })
+    }
+
+    /// Full, and the hypervisor has `p.left` more: a bigger buffer, with what
+    /// was listed so far moved over.
+    fn grow<H: Hypervisor<Buffer = B>>(&mut self, hv: &H, caps: &Capacities, p: &Progress) -> Result<()> {
+        let want = caps.entries.min(p.done.saturating_add(p.left).saturating_add(ENTRY_SLACK));
+        let mut next = Self::holding(hv, caps, want)?;
+        let (a, b, n) = (&self.lay, &next.lay, p.done as usize);
+        let (from, to) = (self.buf.as_slice(), next.buf.as_mut_slice());
+        for (x, y, len) in [
+            (a.status, b.status, 8 * n),
+            (a.len, b.len, 4 * n),
+            (a.metadata_len, b.metadata_len, 4 * n),
+            (a.name, b.name, p.name_used as usize),
+            (a.metadata, b.metadata, p.meta_used as usize),
+        ] {
+            to[y..y + len].copy_from_slice(&from[x..x + len]);
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// The request for `nr` entries from index `start + p.done`, each handle
+    /// just past what was accepted so far.
+    fn request(&mut self, start: u32, nr: u32, caps: &Capacities, p: &Progress) -> Result<ListArgs> {
+        let base = self.buf.as_mut_ptr() as u64;
+        let (lay, done) = (&self.lay, p.done as usize);
+        Ok(ListArgs {
+            idx: start.checked_add(p.done).ok_or(Error::Overflow("start + done exceeds u32"))?,
+            nr,
+            name_capacity: caps.name - p.name_used,
+            metadata_capacity: caps.metadata - p.meta_used,
+            status: base + (lay.status + 8 * done) as u64,
+            name: base + (lay.name + p.name_used as usize) as u64,
+            len: base + (lay.len + 4 * done) as u64,
+            metadata: base + (lay.metadata + p.meta_used as usize) as u64,
+            metadata_len: base + (lay.metadata_len + 4 * done) as u64,
+        })
+    }
+
+    /// Checks a reply to a request for `nr` entries: the count, the byte
+    /// counts against what is left of the caller's buffers, and the entries
+    /// it wrote. Returns the count.
+    fn check_reply<H: Hypervisor>(&self, hv: &H, caps: &Capacities, p: &Progress, nr: u32, r: &ListReply) -> Result<u32> {
+        let count = u32::try_from(r.count)
+            .ok()
+            .filter(|&c| c <= nr)
+            .ok_or(Error::Overflow("more entries than requested"))?;
+        if r.name_total_size > caps.name - p.name_used || r.metadata_total_size > caps.metadata - p.meta_used {
+            // Xen 4.21+ (0x16) checks the capacities it is sent: a reply
+            // beyond them is a lie. Earlier Xen ignores them and writes what
+            // the list holds now: the list outgrew the buffers.
+            return Err(if before_4_21(hv) {
+                Error::BuffersTooSmall
+            } else {
+                Error::Overflow("more bytes than the capacity sent")
+            });
+        }
+        check_batch(
+            self.buf.as_slice(),
+            &self.lay,
+            p.done as usize,
+            count as usize,
+            p.name_used as usize,
+            r.name_total_size as usize,
+            r.metadata_total_size as usize,
+        )?;
+        if count == 0 && r.left > 0 {
+            return Err(Error::NoProgress);
+        }
+        Ok(count)
+    }
+
+    /// Checks the whole snapshot once more when it came in more than one
+    /// batch: a hypervisor writing outside the handles of a later batch could
+    /// have changed lengths or terminators accepted earlier. A single batch
+    /// was checked after the last hypercall already.
+    fn recheck(&self, p: &Progress) -> Result<()> {
+        if p.batches <= 1 {
+            return Ok(());
+        }
+        check_batch(self.buf.as_slice(), &self.lay, 0, p.done as usize, 0, p.name_used as usize, p.meta_used as usize)
+    }
+
+    /// Copies the snapshot to the caller's arrays.
+    fn copy_out(&self, p: &Progress, out: &mut Output<'_>) {
+        let (bytes, lay, n) = (self.buf.as_slice(), &self.lay, p.done as usize);
+        out.info.put_bytes(&bytes[lay.status..lay.status + 8 * n]);
+        out.len.put_bytes(&bytes[lay.len..lay.len + 4 * n]);
+        out.metadata_len.put_bytes(&bytes[lay.metadata_len..lay.metadata_len + 4 * n]);
+        out.name.put_bytes(&bytes[lay.name..lay.name + p.name_used as usize]);
+        out.metadata.put_bytes(&bytes[lay.metadata..lay.metadata + p.meta_used as usize]);
+    }
+}
+
+/// One attempt at a consistent snapshot from `start`: batches of at most
+/// 1024 entries until the caller's entries are full or the hypervisor has
+/// none left. `Ok(None)`: the list changed meanwhile; start over.
+fn read_snapshot<H: Hypervisor>(
+    hv: &H,
+    start: u32,
+    caps: &Capacities,
+    arena: &mut Arena<H::Buffer>,
+) -> Result<Option<Progress>> {
+    let mut batch = caps.entries.min(LIVEPATCH_LIST_MAX_NR);
+    let mut p = Progress::default();
+    loop {
+        if p.done == arena.held {
+            arena.grow(hv, caps, &p)?;
+        }
+        let nr = (arena.held - p.done).min(batch);
+        let args = arena.request(start, nr, caps, &p)?;
+        let r = match sysctl::list(hv, &mut arena.buf, &args) {
+            Err(Error::Hypervisor { errno: libc::E2BIG }) if batch > 1 => {
+                batch /= 2;
+                continue;
+            }
+            // The list shrank below `start + done` since the last batch:
+            // Xen refuses the index before reporting the new version.
+            // That is a change of the list like any other: start over.
+            Err(Error::Hypervisor { errno: libc::EINVAL }) if p.done > 0 => return Ok(None),
+            // Before Xen 4.21 a list that outgrew the caller's buffers
+            // can run past this buffer into its guard page: EFAULT.
+            Err(Error::Hypervisor { errno: libc::EFAULT }) if before_4_21(hv) => {
+                return Err(fault_or_outgrown(hv, &mut arena.buf, caps));
+            }
+            r => r?,
+        };
+        if !p.same_version(r.version) {
+            return Ok(None);
+        }
+        let count = arena.check_reply(hv, caps, &p, nr, &r)?;
+        p.advance(count, &r);
+        if p.done >= caps.entries || p.left == 0 {
+            return Ok(Some(p));
+        }
+    }
+}
+
 /// Lists up to `out.info.capacity()` payloads starting at index `start`.
 ///
 /// On success the first `done` entries of `info`, `len` and `metadata_len`
 /// and the first `name_bytes` / `metadata_bytes` bytes of `name` /
 /// `metadata` are written, and nothing else. On failure nothing is written.
 pub fn list<H: Hypervisor>(hv: &H, start: u32, out: &mut Output<'_>) -> Result<Listing> {
-    let max = out.info.capacity().min(out.len.capacity()).min(out.metadata_len.capacity());
-    let max = u32::try_from(max).unwrap_or(u32::MAX);
-    if max == 0 {
-        return Err(Error::InvalidArgument("max is 0"));
-    }
-    let name_cap = u32::try_from(out.name.capacity()).unwrap_or(u32::MAX);
-    let meta_cap = u32::try_from(out.metadata.capacity()).unwrap_or(u32::MAX);
-    if name_cap == 0 {
-        return Err(Error::NoNameBuffer);
-    }
-    // Every entry takes at least one name byte, so no more than `name_cap`
-    // entries can ever be returned.
-    let entries = max.min(name_cap);
-    // The buffer holds `held` entries: what the latest probe found (plus
-    // some slack), not the caller's `max`, which may be far larger than the
-    // list. It grows, keeping what it holds, if the list turns out longer.
-    let hint = hv.count_hint().load(Ordering::Relaxed);
-    let mut held = entries.min(hint.max(LIVEPATCH_LIST_MAX_NR).saturating_add(ENTRY_SLACK));
-    let mut lay = Layout::new(held as usize, name_cap as usize, meta_cap as usize)
-        .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
-    let mut buf = hv.alloc(lay.total)?;
-
+    let caps = Capacities::of(out)?;
+    let mut arena = Arena::new(hv, &caps)?;
     let mut restarts = 0;
-    'restart: loop {
-        let mut batch = entries.min(LIVEPATCH_LIST_MAX_NR);
-        let mut done = 0u32;
-        let mut left = 0u32;
-        let mut name_used = 0u32;
-        let mut meta_used = 0u32;
-        let mut version = None;
-        // Batches accepted in this attempt: each was checked on arrival.
-        let mut batches = 0u32;
-        loop {
-            if done == held {
-                // Full, and the hypervisor has `left` more: a bigger buffer,
-                // with what was listed so far moved over.
-                let want = entries.min(done.saturating_add(left).saturating_add(ENTRY_SLACK));
-                let bigger = Layout::new(want as usize, name_cap as usize, meta_cap as usize)
-                    .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
-                let mut next = hv.alloc(bigger.total)?;
-                let (from, to) = (buf.as_slice(), next.as_mut_slice());
-                let n = done as usize;
-                for (a, b, len) in [
-                    (lay.status, bigger.status, 8 * n),
-                    (lay.len, bigger.len, 4 * n),
-                    (lay.metadata_len, bigger.metadata_len, 4 * n),
-                    (lay.name, bigger.name, name_used as usize),
-                    (lay.metadata, bigger.metadata, meta_used as usize),
-                ] {
-                    to[b..b + len].copy_from_slice(&from[a..a + len]);
-                }
-                buf = next;
-                lay = bigger;
-                held = want;
-            }
-            let base = buf.as_mut_ptr() as u64;
-            let nr = (held - done).min(batch);
-            let args = ListArgs {
-                idx: start.checked_add(done).ok_or(Error::Overflow("start + done exceeds u32"))?,
-                nr,
-                name_capacity: name_cap - name_used,
-                metadata_capacity: meta_cap - meta_used,
-                status: base + (lay.status + 8 * done as usize) as u64,
-                name: base + (lay.name + name_used as usize) as u64,
-                len: base + (lay.len + 4 * done as usize) as u64,
-                metadata: base + (lay.metadata + meta_used as usize) as u64,
-                metadata_len: base + (lay.metadata_len + 4 * done as usize) as u64,
-            };
-            let r = match sysctl::list(hv, &mut buf, &args) {
-                Err(Error::Hypervisor { errno: libc::E2BIG }) if batch > 1 => {
-                    batch /= 2;
-                    continue;
-                }
-                // The list shrank below `start + done` since the last batch:
-                // Xen refuses the index before reporting the new version.
-                // That is a change of the list like any other: start over.
-                Err(Error::Hypervisor { errno: libc::EINVAL }) if done > 0 => {
-                    restarts += 1;
-                    if restarts > MAX_RESTARTS {
-                        return Err(Error::ListUnstable);
-                    }
-                    continue 'restart;
-                }
-                r => r?,
-            };
-            match version {
-                None => version = Some(r.version),
-                Some(v) if v != r.version => {
-                    restarts += 1;
-                    if restarts > MAX_RESTARTS {
-                        return Err(Error::ListUnstable);
-                    }
-                    continue 'restart;
-                }
-                Some(_) => {}
-            }
-            let count = u32::try_from(r.count)
-                .ok()
-                .filter(|&c| c <= nr)
-                .ok_or(Error::Overflow("more entries than requested"))?;
-            if r.name_total_size > name_cap - name_used || r.metadata_total_size > meta_cap - meta_used {
-                // Xen 4.21+ (0x16) checks the capacities it is sent: a reply
-                // beyond them is a lie. Earlier Xen ignores them and writes
-                // what the list holds now: the list outgrew the buffers.
-                return Err(if hv.interface_cache().load(Ordering::Relaxed) >= SYSCTL_IFACE_4_21 {
-                    Error::Overflow("more bytes than the capacity sent")
-                } else {
-                    Error::BuffersTooSmall
-                });
-            }
-            check_batch(
-                buf.as_slice(),
-                &lay,
-                done as usize,
-                count as usize,
-                name_used as usize,
-                r.name_total_size as usize,
-                r.metadata_total_size as usize,
-            )?;
-            if count == 0 && r.left > 0 {
-                return Err(Error::NoProgress);
-            }
-            batches += 1;
-            done += count;
-            name_used += r.name_total_size;
-            meta_used += r.metadata_total_size;
-            left = r.left;
-            if done >= entries || left == 0 {
-                break;
-            }
+    let p = loop {
+        match read_snapshot(hv, start, &caps, &mut arena)? {
+            Some(p) => break p,
+            None if restarts < MAX_RESTARTS => restarts += 1,
+            None => return Err(Error::ListUnstable),
         }
-
-        // One consistent snapshot: hand it over. With more than one batch,
-        // check all of it once more first: a hypervisor writing outside the
-        // handles of a later batch could have changed lengths or terminators
-        // accepted earlier. A single batch was checked after the last
-        // hypercall already.
-        if batches > 1 {
-            check_batch(
-                buf.as_slice(),
-                &lay,
-                0,
-                done as usize,
-                0,
-                name_used as usize,
-                meta_used as usize,
-            )?;
-        }
-        let bytes = buf.as_slice();
-        let n = done as usize;
-        out.info.put_bytes(&bytes[lay.status..lay.status + 8 * n]);
-        out.len.put_bytes(&bytes[lay.len..lay.len + 4 * n]);
-        out.metadata_len.put_bytes(&bytes[lay.metadata_len..lay.metadata_len + 4 * n]);
-        out.name.put_bytes(&bytes[lay.name..lay.name + name_used as usize]);
-        out.metadata.put_bytes(&bytes[lay.metadata..lay.metadata + meta_used as usize]);
-        return Ok(Listing {
-            done,
-            left,
-            name_bytes: name_used,
-            metadata_bytes: meta_used,
-            version: version.unwrap_or(0),
-        });
-    }
+    };
+    arena.recheck(&p)?;
+    arena.copy_out(&p, out);
+    Ok(Listing {
+        done: p.done,
+        left: p.left,
+        name_bytes: p.name_used,
+        metadata_bytes: p.meta_used,
+        version: p.version.unwrap_or(0),
+    })
 }

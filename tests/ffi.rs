@@ -129,3 +129,125 @@ fn without_a_privcmd_device_the_open_error_is_returned() {
     let r = unsafe { xc_livepatch_list_get_sizes(xch(), &mut nr, &mut n, &mut m) };
     assert_eq!((r, errno(), nr, n, m), (-1, libc::ENOENT, 1, 2, 3));
 }
+
+// ---- the C semantics over the simulated hypervisor ---------------------------
+
+mod over_the_simulator {
+    use super::{errno, set_errno, xch};
+    use xc_livepatch::abi::xen_livepatch_status;
+    use xc_livepatch::ffi::{get_sizes_on, list_on};
+    use xc_livepatch::sim::{self, Change, Config, Payload, SimHypervisor};
+
+    const GUARD: usize = 32;
+    const POISON: u8 = 0xA5;
+
+    /// The five arrays of a C caller sized from get_sizes, poisoned, each
+    /// between poisoned canaries; `done`/`left` poisoned too.
+    struct CArgs {
+        info: Vec<xen_livepatch_status>,
+        name: Vec<u8>,
+        len: Vec<u32>,
+        meta: Vec<u8>,
+        mlen: Vec<u32>,
+        max: usize,
+        done: u32,
+        left: u32,
+    }
+
+    const P32: u32 = 0xA5A5_A5A5;
+    const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: P32, rc: P32 as i32 };
+
+    impl CArgs {
+        fn sized_by_get_sizes(hv: &SimHypervisor) -> CArgs {
+            let (mut nr, mut n, mut m) = (0u32, 0u32, 0u32);
+            // SAFETY: live locals.
+            assert_eq!(unsafe { get_sizes_on(hv, xch(), &mut nr, &mut n, &mut m) }, 0);
+            let max = nr as usize;
+            CArgs {
+                info: vec![PSTATUS; max + 2 * GUARD],
+                name: vec![POISON; n as usize + 2 * GUARD],
+                len: vec![P32; max + 2 * GUARD],
+                meta: vec![POISON; m as usize + 2 * GUARD],
+                mlen: vec![P32; max + 2 * GUARD],
+                max,
+                done: P32,
+                left: P32,
+            }
+        }
+
+        fn list(&mut self, hv: &SimHypervisor) -> (i32, i32) {
+            set_errno(0);
+            let (n, m) = (self.name.len() - 2 * GUARD, self.meta.len() - 2 * GUARD);
+            // SAFETY: each pointer is GUARD elements into a Vec holding the
+            // size passed with it plus 2 * GUARD.
+            let r = unsafe {
+                list_on(
+                    hv,
+                    xch(),
+                    self.max as u32,
+                    0,
+                    self.info.as_mut_ptr().add(GUARD),
+                    self.name.as_mut_ptr().add(GUARD).cast(),
+                    self.len.as_mut_ptr().add(GUARD),
+                    n as u32,
+                    self.meta.as_mut_ptr().add(GUARD).cast(),
+                    self.mlen.as_mut_ptr().add(GUARD),
+                    m as u32,
+                    &mut self.done,
+                    &mut self.left,
+                )
+            };
+            (r, errno())
+        }
+
+        fn untouched(&self) -> bool {
+            self.info.iter().all(|s| *s == PSTATUS)
+                && self.name.iter().all(|&b| b == POISON)
+                && self.len.iter().all(|&x| x == P32)
+                && self.meta.iter().all(|&b| b == POISON)
+                && self.mlen.iter().all(|&x| x == P32)
+        }
+    }
+
+    fn ten_payloads(iface: u32) -> SimHypervisor {
+        let mut ps = vec![Payload::new("lp-7chr", b"K=v\0")];
+        ps.extend(sim::generated(9, 48));
+        SimHypervisor::new(ps, Config { interface_version: iface, ..Config::default() })
+    }
+
+    #[test]
+    fn list_outgrowing_the_sized_buffers_is_enobufs_with_nothing_written_on_every_interface() {
+        for iface in [0x13, 0x14, 0x15, 0x16] {
+            let h = ten_payloads(iface);
+            let mut a = CArgs::sized_by_get_sizes(&h);
+            // Issue #12's race: a 7-character name out, a 100-character name
+            // with about 60 KiB of metadata in.
+            h.sim().change(Change::Unload(b"lp-7chr".to_vec()));
+            let meta = sim::generated(1, 60 << 10)[0].metadata.clone();
+            h.sim().change(Change::Upload(Payload::new("n".repeat(100), meta)));
+            assert_eq!(a.list(&h), (-1, libc::ENOBUFS), "interface {iface:#x}");
+            assert_eq!((a.done, a.left), (0, 0), "interface {iface:#x}: done, left");
+            assert!(a.untouched(), "interface {iface:#x}: buffers written");
+            assert_eq!(h.sim().counters().faults, u64::from(iface < 0x16), "interface {iface:#x}: faults");
+            // Probing again and listing gives all ten.
+            let mut a = CArgs::sized_by_get_sizes(&h);
+            assert_eq!(a.list(&h), (0, 0), "interface {iface:#x}: after a new probe");
+            assert_eq!((a.done, a.left), (10, 0));
+        }
+    }
+
+    #[test]
+    fn list_faulting_while_the_sizes_still_fit_is_efault_with_nothing_written_on_every_interface() {
+        for iface in [0x13, 0x14, 0x15, 0x16] {
+            let h = ten_payloads(iface);
+            let mut a = CArgs::sized_by_get_sizes(&h);
+            let next = h.sim().counters().hypercalls + 1;
+            h.sim().configure(|c| {
+                c.inject.insert(next, libc::EFAULT);
+            });
+            assert_eq!(a.list(&h), (-1, libc::EFAULT), "interface {iface:#x}");
+            assert_eq!((a.done, a.left), (0, 0));
+            assert!(a.untouched());
+        }
+    }
+}

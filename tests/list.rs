@@ -613,3 +613,98 @@ fn a_fault_before_the_version_check_is_returned_and_not_taken_for_a_version() {
     assert_eq!(xc_livepatch::interface_version_of(&h).unwrap(), 0x15);
     assert_eq!(list_all(&h).1, ps);
 }
+
+// ---- the list outgrowing the caller's buffers between get_sizes and list ----
+
+const EVERY_INTERFACE: [u32; 4] = [0x13, 0x14, 0x15, 0x16];
+
+/// Issue #12's race: between the probe and the data call the payload with a
+/// 7-character name is unloaded and one with a 100-character name and about
+/// 60 KiB of metadata uploaded. Returns the hypervisor, the caller's buffers
+/// (exactly the probed sizes, poisoned) and the listing's result.
+fn outgrow_between_probe_and_list(iface: u32) -> (SimHypervisor, Bufs, Result<Listing, Error>) {
+    let mut ps = vec![Payload::new("lp-7chr", b"K=v\0")];
+    ps.extend(sim::generated(9, 48));
+    let h = hv_cfg(ps, |c| c.interface_version = iface);
+    let s = list::get_sizes(&h).unwrap();
+    let mut b = Bufs::new(s.nr as usize, s.name_total_size as usize, s.metadata_total_size as usize);
+    h.sim().change(Change::Unload(b"lp-7chr".to_vec()));
+    h.sim().change(Change::Upload(Payload::new("n".repeat(100), sim::generated(1, 60 << 10)[0].metadata.clone())));
+    let r = b.list(&h, 0);
+    (h, b, r)
+}
+
+#[test]
+fn a_list_outgrowing_the_buffers_into_the_guard_page_is_enobufs_on_every_interface() {
+    for iface in EVERY_INTERFACE {
+        let (h, b, r) = outgrow_between_probe_and_list(iface);
+        assert_eq!(errno(r), libc::ENOBUFS, "interface {iface:#x}");
+        b.assert_untouched();
+        assert_eq!(h.live_buffers(), 0);
+        // Before 0x16 the hypervisor wrote past the library's buffer and
+        // faulted (EFAULT); 0x16 refused by itself (ENOBUFS) and touched
+        // nothing it was not given.
+        let faults = h.sim().counters().faults;
+        assert_eq!(faults, u64::from(iface < 0x16), "interface {iface:#x}: faults");
+    }
+}
+
+#[test]
+fn a_fault_on_a_data_call_while_the_sizes_still_fit_stays_efault_on_every_interface() {
+    for iface in EVERY_INTERFACE {
+        let ps = sim::generated(6, 40);
+        let h = hv_cfg(ps.clone(), |c| {
+            c.interface_version = iface;
+            c.preempt_every = Some(2);
+        });
+        let s = list::get_sizes(&h).unwrap();
+        let calls = h.sim().counters().hypercalls;
+        // The second data call faults; the list is unchanged.
+        h.sim().configure(|c| {
+            c.inject.insert(calls + 2, libc::EFAULT);
+        });
+        let mut b = Bufs::new(s.nr as usize, s.name_total_size as usize, s.metadata_total_size as usize);
+        assert_eq!(errno(b.list(&h, 0)), libc::EFAULT, "interface {iface:#x}");
+        b.assert_untouched();
+        assert_eq!(h.live_buffers(), 0);
+        // And the next listing is whole.
+        assert_eq!(list_all(&h).1, ps);
+    }
+}
+
+#[test]
+fn a_list_growing_within_the_last_page_is_enobufs_on_every_interface() {
+    // Growth too small to reach the guard page: before 0x16 the reply's byte
+    // counts exceed the buffers; 0x16 refuses by itself.
+    for iface in EVERY_INTERFACE {
+        let ps = sim::generated(5, 30);
+        let h = hv_cfg(ps, |c| c.interface_version = iface);
+        let s = list::get_sizes(&h).unwrap();
+        let mut b = Bufs::new(s.nr as usize, s.name_total_size as usize, s.metadata_total_size as usize);
+        h.sim().change(Change::Unload(b"lp-00000".to_vec()));
+        h.sim().change(Change::Upload(Payload::new("lp-longer-name", b"LONGER=metadata\0")));
+        assert_eq!(errno(b.list(&h, 0)), libc::ENOBUFS, "interface {iface:#x}");
+        b.assert_untouched();
+        assert_eq!(h.sim().counters().faults, 0, "interface {iface:#x}");
+    }
+}
+
+#[test]
+fn rust_api_lists_one_snapshot_after_the_list_outgrew_its_buffers_on_every_interface() {
+    for iface in EVERY_INTERFACE {
+        let mut ps = vec![Payload::new("lp-7chr", b"K=v\0")];
+        ps.extend(sim::generated(9, 48));
+        let big = Payload::new("n".repeat(100), sim::generated(1, 60 << 10)[0].metadata.clone());
+        // The change lands between the first probe and the first data call.
+        let first_data_call = 1 + (0x16 - u64::from(iface)) + 1;
+        let h = hv_cfg(ps.clone(), |c| {
+            c.interface_version = iface;
+            c.changes.insert(first_data_call, vec![Change::Unload(b"lp-7chr".to_vec()), Change::Upload(big.clone())]);
+        });
+        let got = xc_livepatch::list_from(&h).unwrap();
+        assert_eq!(got.len(), 10, "interface {iface:#x}");
+        assert_eq!(got[9].name_bytes(), big.name.as_slice());
+        assert_eq!(got[9].metadata_raw(), big.metadata.as_slice());
+        assert_eq!(h.sim().counters().faults, u64::from(iface < 0x16), "interface {iface:#x}");
+    }
+}
