@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark on a real hypervisor: Debian 12's Xen 4.17 under QEMU (TCG), one boot.
 #
-#   bash bench/real-xen.sh [--quick] [--variant NAME=PATH.so]... [--no-write]
+#   bash bench/real-xen.sh [--quick] [--profile] [--variant NAME=PATH.so]... [--no-write]
 #
 # In dom0, for each payload set (1000 x 48 B of metadata; then 5000 x 4 KiB, or as
 # many as the hypervisor takes), in one process per step: upload, count per call
@@ -9,8 +9,10 @@
 # everything with interleaved rounds for the real libxenctrl 4.17 (dlopen), this
 # library (target/release), the floor (bench/real-xen/floor.c) and any --variant
 # builds of the library. Writes docs/bench-real-xen.csv and prints the README rows.
+# --profile adds scratch builds of this commit with one cost removed each
+# (bench/real-xen/variant.py: getpid, nocheck), timed in the same processes.
 # Reuses tests/real-xen (fetch.sh, boot.py, extract-vmlinux.py, gen-payloads.py)
-# read-only. Knobs: BENCH_REAL_XEN_ROUNDS_SMALL [200], BENCH_REAL_XEN_ROUNDS_BIG [20],
+# read-only. Knobs: BENCH_REAL_XEN_ROUNDS_SMALL [1000], BENCH_REAL_XEN_ROUNDS_BIG [30],
 # BENCH_REAL_XEN_BIG [5000], BENCH_REAL_XEN_TIMEOUT [2400 s], REAL_XEN_CACHE.
 set -u -o pipefail
 
@@ -22,17 +24,19 @@ DEB_CACHE=$CACHE/debs
 APT_OPTS=()
 . "$RX/fetch.sh"
 
-ROUNDS_SMALL=${BENCH_REAL_XEN_ROUNDS_SMALL:-200}
-ROUNDS_BIG=${BENCH_REAL_XEN_ROUNDS_BIG:-20}
+ROUNDS_SMALL=${BENCH_REAL_XEN_ROUNDS_SMALL:-1000}
+ROUNDS_BIG=${BENCH_REAL_XEN_ROUNDS_BIG:-30}
 BIG=${BENCH_REAL_XEN_BIG:-5000}
 TIMEOUT=${BENCH_REAL_XEN_TIMEOUT:-2400}
 WRITE=1
+PROFILE=0
 VARIANTS=()
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) ROUNDS_SMALL=40; ROUNDS_BIG=5; BIG=${BENCH_REAL_XEN_BIG:-1000}; WRITE=0; shift;;
         --variant) VARIANTS+=("$2"); shift 2;;
         --no-write) WRITE=0; shift;;
+        --profile) PROFILE=1; shift;;
         -h|--help) sed -n '2,16p' "$0"; exit 0;;
         *) die "unknown argument $1";;
     esac
@@ -66,10 +70,23 @@ zcat "$(ls "$XEN_ROOT"/boot/xen-4.17*-amd64.gz | head -1)" > "$WORK/xen" || die 
 # ---------------------------------------------------------------- programs
 log "cargo build --release"
 (cd "$ROOT" && cargo build --release -q >&2) || die "cargo build failed"
+if [ "$PROFILE" = 1 ]; then
+    for n in getpid nocheck; do
+        d=$WORK/variant-$n
+        mkdir -p "$d"
+        (cd "$ROOT" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d" || die "copy for variant $n failed"
+        python3 "$HERE/real-xen/variant.py" "$n" "$d" || die "variant $n"
+        log "cargo build --release (variant $n)"
+        (cd "$d" && CARGO_TARGET_DIR=$WORK/variant-target cargo build --release -q -p xc-livepatch 2>/dev/null) \
+            || die "variant $n does not build"
+        cp "$WORK/variant-target/release/libxc_livepatch.so" "$WORK/$n.so"
+        VARIANTS+=("$n=$WORK/$n.so")
+    done
+fi
 IR=$WORK/ir
 mkdir -p "$IR"/{bin,lib/x86_64-linux-gnu,lib64,lib/modules,b/bin,b/lib}
 CFLAGS="-O2 -Wall -Wextra -Werror"
-gcc $CFLAGS -o "$IR/b/bin/driver" "$HERE/real-xen/driver.c" "$HERE/real-xen/floor.c" -ldl || die "driver build failed"
+gcc $CFLAGS -o "$IR/b/bin/driver" "$HERE/real-xen/driver.c" "$HERE/real-xen/floor.c" "$HERE/real-xen/unload.c" -ldl || die "driver build failed"
 gcc $CFLAGS -shared -fPIC -o "$IR/b/lib/counter.so" "$HERE/real-xen/counter.c" -ldl || die "counter build failed"
 cp "$ROOT/target/release/libxc_livepatch.so" "$IR/b/lib/ours.so"
 IMPLS="libxenctrl ours=/b/lib/ours.so floor"

@@ -3,7 +3,7 @@
  *   driver upload LIST           upload every "<name> <file>" line with the real
  *                                libxenctrl, stopping at the first refusal (the
  *                                hypervisor is out of room): prints how many fit
- *   driver unload LIST           unload them again
+ *   driver unload LIST           unload them again (unload.c: one hypercall each)
  *   driver time ROUNDS TAG IMPL...   timing, all IMPLs in this one process
  *   driver count CALLS TAG IMPL...   per-call counts (needs LD_PRELOAD=counter.so)
  *
@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <xenctrl.h>
 #include "floor.h"
+#include "unload.h"
 
 typedef int (*get_sizes_fn)(void *, unsigned *, uint32_t *, uint32_t *);
 typedef int (*list_fn)(void *, unsigned, unsigned, struct xen_livepatch_status *, char *, uint32_t *,
@@ -295,13 +296,11 @@ static int cmd_upload(const char *list)
 
 static int cmd_unload(const char *list)
 {
-    open_xc();
-    int (*un)(xc_interface *, char *, uint32_t, uint32_t) = must_sym(xc_lib, "libxenctrl", "xc_livepatch_unload");
     size_t n, ok = 0;
     struct item *it = load_list(list, &n);
     long long t0 = now_ns();
     for (size_t i = 0; i < n; i++)
-        if (!un(xch, it[i].name, 0, 0)) ok++;
+        if (!unload_checked(it[i].name)) ok++;
     printf("UNLOADED %zu of %zu seconds=%.1f\n", ok, n, (now_ns() - t0) / 1e9);
     return 0;
 }
