@@ -5,7 +5,12 @@ library and asserts, per get_sizes + list call:
 
   steady state (averaged over K calls after the first):
     hypercalls      == 1 probe + ceil(N / batch), batch = min(1024, preempt)
-    buffer mappings == 0, bytes mapped == 0, E2BIG == 0
+    E2BIG           == 0
+    buffer mappings == 0 and bytes mapped == 0 when the list's buffer and
+                       the probe's page fit the pool's cap together (1 MiB by
+                       default, XC_LIVEPATCH_KEEP_BYTES); otherwise 1 mapping
+                       of exactly the list's buffer, unmapped before the call
+                       returns (with a cap below one page: 2, page included)
   a fresh process (interface probe + sizing get_sizes + one get_sizes + list):
     hypercalls      == 1 (0x16 refused on 0x15) + 1 + 1 + ceil(N / batch)
     buffer mappings == 2 (one page for the probes, one arena for the list;
@@ -31,8 +36,23 @@ K = 3
 PAGE = 4096
 
 
-def run(bench, scn, preload, iters, out):
+KEEP = 1 << 20  # the library's default cap on buffers kept between calls
+SYSCTL = 136
+
+
+def arena_bytes(n, meta):
+    """The list buffer for bench.c's call on `n` generated payloads: the
+    xen_sysctl, 16 bytes of arrays per entry, the names ("lp-%05d" and NUL:
+    9 bytes each), and the metadata capacity bench.c passes (total + 1), in
+    whole pages."""
+    return math.ceil((SYSCTL + 16 * n + 9 * n + n * meta + 1) / PAGE) * PAGE
+
+
+def run(bench, scn, preload, iters, out, keep=None):
     env = dict(os.environ, FAKEXEN_SCENARIO=scn, LD_PRELOAD=preload, FAKEXEN_COUNTERS=out)
+    env.pop("XC_LIVEPATCH_KEEP_BYTES", None)
+    if keep is not None:
+        env["XC_LIVEPATCH_KEEP_BYTES"] = str(keep)
     p = subprocess.run([bench, str(iters), "0"], env=env, capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.strip())
@@ -49,19 +69,32 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         scn = os.path.join(tmp, "s.scn")
-        for n, meta, device, preempt in [
-            (1, 0, True, None), (64, 1024, True, None), (1024, 0, True, None), (1024, 4096, True, None),
-            (1025, 64, True, None), (5000, 4096, True, None), (1024, 64, True, 64), (5000, 0, True, 64),
-            (1025, 1024, False, None), (5000, 4096, False, None), (1025, 0, False, 64),
+        for n, meta, device, preempt, keep in [
+            (1, 0, True, None, None), (64, 1024, True, None, None), (1024, 0, True, None, None),
+            (1024, 4096, True, None, None), (1025, 64, True, None, None), (5000, 4096, True, None, None),
+            (1024, 64, True, 64, None), (5000, 0, True, 64, None), (1025, 1024, False, None, None),
+            (5000, 4096, False, None, None), (1025, 0, False, 64, None),
+            # The cap set by the environment: 64 MiB keeps the 20 MiB buffer,
+            # 0 keeps nothing (not even the probe's page).
+            (5000, 4096, True, None, "64M"), (1024, 0, True, None, "0"),
         ]:
             write_scenario(scn, n, meta, device, preempt)
             batch = min(1024, preempt or 1024)
             data_calls = math.ceil(n / batch)
             name = f"N={n} meta={meta} device={'yes' if device else 'no'} preempt={preempt or '-'}"
+            if keep is not None:
+                name += f" XC_LIVEPATCH_KEEP_BYTES={keep}"
+            cap = KEEP if keep is None else {"64M": 64 << 20, "0": 0}[keep]
+            arena = arena_bytes(n, meta)
+            # Per call: the list's buffer unless it fits beside the page; the
+            # page too if even that does not fit.
+            maps = (arena + PAGE > cap) + (PAGE > cap)
+            mapped = arena * (arena + PAGE > cap) + PAGE * (PAGE > cap)
             counts = {}
             for lib, pre in (("real", FX), ("ours", f"{FX} {OURS}")):
-                r1, c1 = run(bench, scn, pre, 1, os.path.join(tmp, "c1"))
-                _, ck = run(bench, scn, pre, 1 + K, os.path.join(tmp, "ck"))
+                env_keep = keep if lib == "ours" else None
+                r1, c1 = run(bench, scn, pre, 1, os.path.join(tmp, "c1"), env_keep)
+                _, ck = run(bench, scn, pre, 1 + K, os.path.join(tmp, "ck"), env_keep)
                 steady = {k: (ck[k] - c1[k]) / K for k in ("hypercalls", "buffer_mappings", "bytes_mapped", "e2big")}
                 counts[lib] = (r1, c1, steady)
             r1, c1, st = counts["ours"]
@@ -69,12 +102,14 @@ def main():
             listed = r1["bytes"]
             checks = [
                 ("steady hypercalls", st["hypercalls"], 1 + data_calls),
-                ("steady buffer mappings", st["buffer_mappings"], 0),
-                ("steady bytes mapped", st["bytes_mapped"], 0),
+                ("steady buffer mappings", st["buffer_mappings"], maps),
+                ("steady bytes mapped", st["bytes_mapped"], mapped),
                 ("steady E2BIG", st["e2big"], 0),
                 ("fresh-process hypercalls", c1["hypercalls"], 3 + data_calls),
                 # The probe's page is reused by a list whose arena fits in it.
-                ("fresh-process buffer mappings", c1["buffer_mappings"], 1 if 136 + listed <= PAGE else 2),
+                # With a cap below a page, the probe's page is mapped once more.
+                ("fresh-process buffer mappings", c1["buffer_mappings"],
+                 (1 if 136 + listed <= PAGE else 2) + (PAGE > cap)),
                 ("fresh-process arena within bytes listed + 2 pages", c1["bytes_mapped"] - PAGE <= listed + 2 * PAGE, True),
             ]
             bad = [(w, got, want) for w, got, want in checks if got != want]

@@ -12,13 +12,18 @@
 //! is `MADV_DONTFORK`: a child created by `fork()` never shares, nor
 //! copies-on-write, memory the hypervisor may be writing for the parent.
 //!
-//! Buffers are kept for reuse in a process-wide pool (at most [`POOL_SLOTS`]
-//! buffers of at most [`POOL_MAX_BYTES`] each; one much larger than a request
-//! is unmapped rather than reused, so the pool holds about what the latest
-//! listings needed), so listing in steady state maps nothing. The pool is emptied in a child right after
+//! Buffers are kept for reuse in a process-wide pool, so listing in steady
+//! state maps nothing; but hypercall memory is pinned, so the pool is
+//! bounded: once a call returns it holds at most [`POOL_SLOTS`] buffers of at
+//! most [`keep_bytes`] in total (default [`DEFAULT_KEEP_BYTES`], 1 MiB; the
+//! environment variable `XC_LIVEPATCH_KEEP_BYTES` sets it, read once). A
+//! returned buffer larger than that is unmapped before the call returns; one
+//! that fits is kept, older ones making room for it, so the pool holds what
+//! the latest call needed. A pooled buffer much larger than a request is
+//! unmapped rather than reused. The pool is emptied in a child right after
 //! `fork()` (a `pthread_atfork` handler) and is forgotten in a child made
-//! without it (a wipe-on-fork page, `fork_guard`: no system call per buffer), so parent
-//! and child never use one buffer at once.
+//! without it (a wipe-on-fork page, `fork_guard`: no system call per buffer),
+//! so parent and child never use one buffer at once.
 
 use crate::error::{Error, Result};
 use crate::fork_guard::ForkGuard;
@@ -26,19 +31,61 @@ use crate::privcmd;
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use once_cell::sync::OnceCell;
 use std::sync::Once;
 
 /// The page size of every architecture Xen's livepatch supports (x86, Arm).
 pub const PAGE_SIZE: usize = 4096;
 /// Buffers kept for reuse.
 pub const POOL_SLOTS: usize = 2;
-/// Largest buffer kept for reuse (bigger ones are unmapped when dropped).
-pub const POOL_MAX_BYTES: usize = 64 << 20;
+/// Bytes of hypercall buffers kept mapped between calls unless
+/// `XC_LIVEPATCH_KEEP_BYTES` says otherwise: a thousand payloads with a few
+/// hundred bytes of metadata each fit.
+pub const DEFAULT_KEEP_BYTES: usize = 1 << 20;
+/// The environment variable that sets [`keep_bytes`].
+pub const KEEP_BYTES_ENV: &str = "XC_LIVEPATCH_KEEP_BYTES";
 /// A pooled buffer is reused only for requests of at least 1/`POOL_WASTE` of
 /// its size; a much smaller request unmaps it instead. So the pool holds
 /// about what the latest listings needed, not the largest one ever made.
 pub const POOL_WASTE: usize = 4;
+
+/// Hypercall memory mapped by this library now (in use and pooled), in
+/// usable bytes (guard pages are address space only).
+static MAPPED_BYTES: AtomicUsize = AtomicUsize::new(0);
+static KEEP_BYTES: OnceCell<usize> = OnceCell::new();
+
+/// Bytes of hypercall buffers the pool keeps mapped between calls at most:
+/// `XC_LIVEPATCH_KEEP_BYTES` (read once; a number of bytes, optionally with
+/// a `K`, `M` or `G` suffix for KiB, MiB, GiB; 0 keeps nothing), else
+/// [`DEFAULT_KEEP_BYTES`].
+pub fn keep_bytes() -> usize {
+    *KEEP_BYTES.get_or_init(|| {
+        std::env::var(KEEP_BYTES_ENV).ok().and_then(|v| parse_bytes(&v)).unwrap_or(DEFAULT_KEEP_BYTES)
+    })
+}
+
+/// `123`, `64K`, `1M`, `2G` (binary multiples) as bytes; `None` if malformed
+/// or too large.
+pub fn parse_bytes(v: &str) -> Option<usize> {
+    let v = v.trim();
+    let (digits, shift) = match v.as_bytes().last()? {
+        b'k' | b'K' => (&v[..v.len() - 1], 10),
+        b'm' | b'M' => (&v[..v.len() - 1], 20),
+        b'g' | b'G' => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<usize>().ok()?.checked_mul(1 << shift)
+}
+
+/// Hypercall memory this library has mapped now, in use or pooled, in bytes
+/// (without guard pages). Between calls it is what the pool keeps.
+pub fn mapped_bytes() -> usize {
+    MAPPED_BYTES.load(Ordering::Relaxed)
+}
 
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
@@ -93,6 +140,7 @@ impl Mapping {
             base: unsafe { NonNull::new_unchecked(p.cast()) },
             len,
         };
+        MAPPED_BYTES.fetch_add(len, Ordering::Relaxed);
         // Keep the pages and the guard page out of any child. Linux accepts
         // the advice on the device's VM_IO mapping; should it not, the pool's
         // fork handler still keeps a child from using the buffer.
@@ -119,6 +167,7 @@ impl Mapping {
         // SAFETY: unmaps exactly the region and guard page mapped in `map`,
         // which no live HypercallBuffer refers to any more.
         unsafe { libc::munmap(self.base.as_ptr().cast::<c_void>(), self.len + PAGE_SIZE) };
+        MAPPED_BYTES.fetch_sub(self.len, Ordering::Relaxed);
     }
 }
 
@@ -217,33 +266,38 @@ fn take(len: usize) -> Option<Mapping> {
     })
 }
 
+/// Keeps `m` for reuse if it fits [`keep_bytes`] on its own (unmaps it
+/// otherwise), with the older free buffers, largest first, that fit beside
+/// it within [`keep_bytes`] in total and [`POOL_SLOTS`] buffers; the other
+/// older ones are unmapped.
 fn give_back(m: Mapping) {
-    if m.len > POOL_MAX_BYTES {
+    let keep = keep_bytes();
+    if m.len > keep {
         return m.unmap();
     }
-    let evicted = POOL.with(|p| {
+    let mut evicted: [Option<Mapping>; POOL_SLOTS] = [None; POOL_SLOTS];
+    POOL.with(|p| {
         if !p.fork.same_process() {
             p.free = [None; POOL_SLOTS];
         }
-        if let Some(slot) = p.free.iter_mut().find(|s| s.is_none()) {
-            *slot = Some(m);
-            return None;
-        }
-        // Full: keep the larger ones.
-        let (i, smallest) = p
-            .free
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.map(|s| (i, s)))
-            .min_by_key(|(_, s)| s.len)?;
-        if smallest.len < m.len {
-            p.free[i] = Some(m);
-            Some(smallest)
-        } else {
-            Some(m)
+        let mut total = m.len;
+        let mut others: [Option<Mapping>; POOL_SLOTS] = core::mem::replace(&mut p.free, [None; POOL_SLOTS]);
+        // The older buffers, largest first, stay while they fit beside `m`.
+        others.sort_by_key(|o| core::cmp::Reverse(o.map_or(0, |o| o.len)));
+        p.free[0] = Some(m);
+        let mut kept = 1;
+        for (i, o) in others.iter().enumerate() {
+            let Some(o) = *o else { continue };
+            if kept < POOL_SLOTS && total + o.len <= keep {
+                p.free[kept] = Some(o);
+                kept += 1;
+                total += o.len;
+            } else {
+                evicted[i] = Some(o);
+            }
         }
     });
-    if let Some(e) = evicted {
+    for e in evicted.into_iter().flatten() {
         e.unmap();
     }
 }
@@ -351,9 +405,9 @@ mod tests {
         }
         release_pool();
         // Larger than the pool keeps: really unmapped on drop.
-        let mut b = HypercallBuffer::new(POOL_MAX_BYTES + 5000).unwrap();
+        let mut b = HypercallBuffer::new(keep_bytes() + 5000).unwrap();
         let len = b.len();
-        assert_eq!(len, POOL_MAX_BYTES + 2 * PAGE_SIZE);
+        assert_eq!(len, (keep_bytes() + 5000).next_multiple_of(PAGE_SIZE));
         assert!(b.as_slice().iter().step_by(PAGE_SIZE).all(|&x| x == 0));
         b.as_mut_slice()[..PAGE_SIZE].fill(0x5A);
         let base = b.as_mut_ptr() as usize;
@@ -447,6 +501,45 @@ mod tests {
         );
         let mut c = HypercallBuffer::new(100).unwrap();
         assert_eq!(c.as_mut_ptr() as usize, parent_addr, "the parent keeps its pool");
+    }
+
+    #[test]
+    fn sizes_parse_as_bytes_or_binary_multiples() {
+        assert_eq!(parse_bytes("0"), Some(0));
+        assert_eq!(parse_bytes("4096"), Some(4096));
+        assert_eq!(parse_bytes(" 64K"), Some(64 << 10));
+        assert_eq!(parse_bytes("1m"), Some(1 << 20));
+        assert_eq!(parse_bytes("2G"), Some(2 << 30));
+        for bad in ["", "M", "-1", "1.5M", "1MB", "0x10", "99999999999999999999"] {
+            assert_eq!(parse_bytes(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn after_a_buffer_beyond_the_cap_is_dropped_only_the_cap_stays_mapped() {
+        let _g = SERIAL.lock().unwrap();
+        release_pool();
+        let before = mapped_bytes();
+        let keep = keep_bytes();
+        let page = HypercallBuffer::new(100).unwrap();
+        let mut big = HypercallBuffer::new(keep + 1).unwrap();
+        let big_addr = big.as_mut_ptr() as usize;
+        assert_eq!(mapped_bytes() - before, PAGE_SIZE + big.len());
+        drop((page, big));
+        assert_eq!(mapped_bytes() - before, PAGE_SIZE, "only the page stays");
+        assert_eq!(protection_at(big_addr), "unmapped");
+        // Two that fit alone but not together: the one given back last stays.
+        let half = keep / 2 + PAGE_SIZE;
+        let (a, mut b) = (HypercallBuffer::new(half).unwrap(), HypercallBuffer::new(half).unwrap());
+        let b_addr = b.as_mut_ptr() as usize;
+        drop(a);
+        drop(b);
+        assert!(mapped_bytes() - before <= keep, "{} kept", mapped_bytes() - before);
+        let mut again = HypercallBuffer::new(half).unwrap();
+        assert_eq!(again.as_mut_ptr() as usize, b_addr, "the latest one is reused");
+        drop(again);
+        release_pool();
+        assert_eq!(mapped_bytes(), before);
     }
 
     #[test]
