@@ -10,7 +10,7 @@
 # library (target/release), the floor (bench/real-xen/floor.c) and any --variant
 # builds of the library. Writes docs/bench-real-xen.csv and prints the README rows.
 # --profile adds scratch builds of this commit with one cost removed each
-# (bench/real-xen/variant.py: getpid, nocheck), timed in the same processes.
+# (bench/real-xen/variant.py: getpid, nocheck, nocap), timed in the same processes.
 # Reuses tests/real-xen (fetch.sh, boot.py, extract-vmlinux.py, gen-payloads.py)
 # read-only. Knobs: BENCH_REAL_XEN_ROUNDS_SMALL [1000], BENCH_REAL_XEN_ROUNDS_BIG [30],
 # BENCH_REAL_XEN_BIG [5000], BENCH_REAL_XEN_TIMEOUT [2400 s], REAL_XEN_CACHE.
@@ -71,7 +71,7 @@ zcat "$(ls "$XEN_ROOT"/boot/xen-4.17*-amd64.gz | head -1)" > "$WORK/xen" || die 
 log "cargo build --release"
 (cd "$ROOT" && cargo build --release -q >&2) || die "cargo build failed"
 if [ "$PROFILE" = 1 ]; then
-    for n in getpid nocheck; do
+    for n in getpid nocheck nocap; do
         d=$WORK/variant-$n
         mkdir -p "$d"
         (cd "$ROOT" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d" || die "copy for variant $n failed"

@@ -217,12 +217,32 @@ static int cmd_time(int rounds, const char *tag, int argc, char **argv)
             im->t[r] = t1 - t0;
         }
     }
+    /* Paired: the median over rounds of this round's time / the floor's (or
+     * libxenctrl's) time in the same round; a slow patch of the shared host
+     * hits both sides of a pair alike. */
+    int fl = -1, xc = -1;
+    for (int i = 0; i < nim; i++) {
+        if (!strcmp(ims[i].name, "floor")) fl = i;
+        if (!strcmp(ims[i].name, "libxenctrl")) xc = i;
+    }
+    long long *ratio = calloc(rounds, sizeof(long long));
+    double paired[64][2];
+    for (int i = 0; i < nim && i < 64; i++)
+        for (int k = 0; k < 2; k++) {
+            int ref = k ? xc : fl;
+            paired[i][k] = 0;
+            if (ref < 0) continue;
+            for (int r = 0; r < rounds; r++) ratio[r] = (long long)(1e6 * ims[i].t[r] / ims[ref].t[r]);
+            qsort(ratio, rounds, sizeof(*ratio), cmp_ll);
+            paired[i][k] = ratio[rounds / 2] / 1e6;
+        }
     for (int i = 0; i < nim; i++) {
         long long *t = ims[i].t;
         qsort(t, rounds, sizeof(*t), cmp_ll);
         printf("BENCH tag=%s impl=%s nr=%u name_bytes=%u meta_bytes=%u rounds=%d median_ns=%lld min_ns=%lld "
-               "p10_ns=%lld p90_ns=%lld\n", tag, ims[i].name, cap_nr, cap_name, cap_meta, rounds,
-               t[rounds / 2], t[0], t[rounds / 10], t[rounds - 1 - rounds / 10]);
+               "p10_ns=%lld p90_ns=%lld paired_vs_floor=%.4f paired_vs_libxenctrl=%.4f\n", tag, ims[i].name, cap_nr,
+               cap_name, cap_meta, rounds, t[rounds / 2], t[0], t[rounds / 10], t[rounds - 1 - rounds / 10],
+               i < 64 ? paired[i][0] : 0, i < 64 ? paired[i][1] : 0);
     }
     return 0;
 }

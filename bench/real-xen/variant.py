@@ -8,6 +8,8 @@ library, in the same process, says what that cost is on the real hypervisor:
   getpid   the pool's fork check by getpid() (two per buffer, as before the
            wipe-on-fork page): the wipe-on-fork page is never used
   nocheck  no check of any LIST reply (check_batch accepts everything)
+  nocap    no 1 MiB cap on the buffers kept between calls (64 MiB, as the
+           pool kept before the cap; = XC_LIVEPATCH_KEEP_BYTES=64M)
 A patch whose anchor is gone fails loudly (the sources changed: update it).
 """
 import os, re, sys
@@ -29,6 +31,13 @@ def main():
     elif name == "nocheck":
         patch(os.path.join(src, "src/list.rs"), r"fn check_batch\([^{]*\{\n",
               "    if true {\n        return Ok(()); // variant: no check of any reply\n    }\n")
+    elif name == "nocap":
+        path = os.path.join(src, "src/hypercall_buffer.rs")
+        s = open(path).read()
+        old = "pub const DEFAULT_KEEP_BYTES: usize = 1 << 20;"
+        if old not in s:
+            sys.exit("variant: %r not found in %s" % (old, path))
+        open(path, "w").write(s.replace(old, "pub const DEFAULT_KEEP_BYTES: usize = 64 << 20; // variant"))
     else:
         sys.exit("variant: unknown %s" % name)
 
