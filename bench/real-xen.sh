@@ -7,8 +7,8 @@
 # many as the hypervisor takes), in one process per step: upload, count per call
 # (hypercalls, buffer mappings: an LD_PRELOAD counter), time get_sizes + list of
 # everything with interleaved rounds for the real libxenctrl 4.17 (dlopen), this
-# library (target/release), the floor (bench/real-xen/floor.c) and any --variant
-# builds of the library. Writes docs/bench-real-xen.csv and prints the README rows.
+# library (target/release) and a second copy of it (a noise control), the floor
+# (bench/real-xen/floor.c) and any --variant builds of the library. Writes docs/bench-real-xen.csv and prints the README rows.
 # --profile adds scratch builds of this commit with one cost removed each
 # (bench/real-xen/variant.py: getpid, nocheck, nocap), timed in the same processes.
 # Reuses tests/real-xen (fetch.sh, boot.py, extract-vmlinux.py, gen-payloads.py)
@@ -89,7 +89,10 @@ CFLAGS="-O2 -Wall -Wextra -Werror"
 gcc $CFLAGS -o "$IR/b/bin/driver" "$HERE/real-xen/driver.c" "$HERE/real-xen/floor.c" "$HERE/real-xen/unload.c" -ldl || die "driver build failed"
 gcc $CFLAGS -shared -fPIC -o "$IR/b/lib/counter.so" "$HERE/real-xen/counter.c" -ldl || die "counter build failed"
 cp "$ROOT/target/release/libxc_livepatch.so" "$IR/b/lib/ours.so"
-IMPLS="libxenctrl ours=/b/lib/ours.so floor"
+# ours-copy: the same library once more, a noise control (it differs from ours
+# only by chance; their ratio shows how far apart two identical ones come out)
+cp "$ROOT/target/release/libxc_livepatch.so" "$IR/b/lib/ours-copy.so"
+IMPLS="libxenctrl ours=/b/lib/ours.so floor ours-copy=/b/lib/ours-copy.so"
 for v in ${VARIANTS[@]+"${VARIANTS[@]}"}; do
     name=${v%%=*} so=${v#*=}
     [ -f "$so" ] || die "variant $name: no file $so"

@@ -15,8 +15,8 @@
  *
  * One timed call = get_sizes, then list(max = nr, start = 0) with the sizes just
  * returned, as a toolstack lists everything. Caller buffers are allocated and
- * touched once. Rounds are interleaved: each round times every IMPL once, in an
- * order rotated every round. Before timing, every IMPL's output is compared with
+ * touched once. Rounds are interleaved: each round times every IMPL once, in a
+ * random order drawn afresh every round. Before timing, every IMPL's output is compared with
  * libxenctrl's, byte for byte (CHECK lines).
  */
 #define _GNU_SOURCE
@@ -207,9 +207,21 @@ static int cmd_time(int rounds, const char *tag, int argc, char **argv)
         for (int w = 0; w < 3; w++)
             if (one_call(&ims[i])) { fprintf(stderr, "driver: %s warm-up: %s\n", ims[i].name, strerror(errno)); return 1; }
     }
+    /* A fresh random order every round (fixed seed): each implementation
+     * follows every other one equally often. A fixed rotation made one of
+     * them nearly always run right after libxenctrl, whose mappings and
+     * unmappings flush TLBs (QEMU's too) and so slow down whatever comes next. */
+    int *order = calloc(nim, sizeof(int));
+    unsigned long long seed = 0x9E3779B97F4A7C15ULL;
     for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < nim; k++) order[k] = k;
+        for (int k = nim - 1; k > 0; k--) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int j = (int)((seed >> 33) % (unsigned long long)(k + 1));
+            int tmp = order[k]; order[k] = order[j]; order[j] = tmp;
+        }
         for (int k = 0; k < nim; k++) {
-            struct impl *im = &ims[(r + k) % nim];
+            struct impl *im = &ims[order[k]];
             long long t0 = now_ns();
             int rc = one_call(im);
             long long t1 = now_ns();
