@@ -9,8 +9,11 @@
 //! child, however created, sees it zeroed. Reading it costs a load, where the
 //! process id costs a `getpid()` system call (about 45 µs in a PV dom0 under
 //! QEMU TCG, four per get_sizes + list before). Where the kernel refuses the
-//! advice, the guard falls back to comparing process ids.
+//! advice, the guard falls back to comparing process ids. If the page cannot
+//! be mapped (ENOMEM, ...), arming fails like any other mapping of a call,
+//! and the next call tries again.
 
+use crate::error::{Error, Result};
 use core::ptr;
 
 /// See the module documentation. Used under the pool's lock only.
@@ -34,31 +37,34 @@ impl ForkGuard {
 
     /// True if this is the process the guard was armed in. Otherwise (a
     /// child, or never armed) arms it for this process and returns false:
-    /// the caller then forgets what it kept for the other process.
-    pub(crate) fn same_process(&mut self) -> bool {
+    /// the caller then forgets what it kept for the other process. An error
+    /// if the guard cannot be armed (then nothing was kept: see `arm`).
+    pub(crate) fn same_process(&mut self) -> Result<bool> {
         if !self.page.is_null() {
             // SAFETY: `page` is a private page mapped read-write by `arm` and
             // never unmapped; a child has it too (zeroed), so it is valid in
             // whatever process runs this.
             if unsafe { self.page.read_volatile() } == 1 {
-                return true;
+                return Ok(true);
             }
         } else if self.tried {
             // SAFETY: getpid has no preconditions.
             if unsafe { libc::getpid() } == self.pid {
-                return true;
+                return Ok(true);
             }
         }
-        self.arm();
-        false
+        self.arm()?;
+        Ok(false)
     }
 
     /// Arms the guard for the current process (e.g. right after the pool was
-    /// emptied in a fork handler).
-    pub(crate) fn arm(&mut self) {
+    /// emptied in a fork handler). Fails only if the page could not be
+    /// mapped; the guard then stays unarmed (and answers "another process"
+    /// until armed), so nothing kept is ever reused across a fork.
+    pub(crate) fn arm(&mut self) -> Result<()> {
         if !self.tried {
+            self.page = wipe_on_fork_page()?;
             self.tried = true;
-            self.page = wipe_on_fork_page();
         }
         if self.page.is_null() {
             // SAFETY: getpid has no preconditions.
@@ -67,12 +73,14 @@ impl ForkGuard {
             // SAFETY: as in `same_process`.
             unsafe { self.page.write_volatile(1) };
         }
+        Ok(())
     }
 }
 
-/// One private zero page that every child sees zeroed, or null if the
-/// kernel refuses `MADV_WIPEONFORK` (before 4.14) or the mapping fails.
-fn wipe_on_fork_page() -> *mut u8 {
+/// One private zero page that every child sees zeroed; null if the kernel
+/// refuses `MADV_WIPEONFORK` (before 4.14: the process-id fallback); an
+/// error if the page cannot be mapped.
+fn wipe_on_fork_page() -> Result<*mut u8> {
     // SAFETY: a fresh anonymous private mapping at a kernel-chosen address
     // aliases nothing.
     let p = unsafe {
@@ -86,13 +94,14 @@ fn wipe_on_fork_page() -> *mut u8 {
         )
     };
     if p == libc::MAP_FAILED {
-        return ptr::null_mut();
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::ENOMEM);
+        return Err(Error::Os { call: "mmap", errno });
     }
     // SAFETY: advice on the page mapped just above.
     if unsafe { libc::madvise(p, crate::hypercall_buffer::PAGE_SIZE, libc::MADV_WIPEONFORK) } != 0 {
         // SAFETY: unmapping the page mapped just above, referenced nowhere.
         unsafe { libc::munmap(p, crate::hypercall_buffer::PAGE_SIZE) };
-        return ptr::null_mut();
+        return Ok(ptr::null_mut());
     }
-    p.cast()
+    Ok(p.cast())
 }

@@ -230,18 +230,22 @@ extern "C" fn after_fork_in_child() {
     for m in inner.free.iter_mut().filter_map(Option::take) {
         m.unmap();
     }
-    inner.fork.arm();
+    // If the guard cannot be armed here, it stays unarmed and the next
+    // call arms it (or fails): the pool is empty either way.
+    let _ = inner.fork.arm();
     POOL.unlock();
 }
 
-fn take(len: usize) -> Option<Mapping> {
+/// A pooled mapping of at least `len` bytes, if there is one; an error only
+/// if the fork guard cannot be armed (its page cannot be mapped).
+fn take(len: usize) -> Result<Option<Mapping>> {
     FORK_HANDLERS.call_once(|| {
         // SAFETY: the handlers are plain functions living as long as this
         // library (glibc drops them if the library is unloaded).
         unsafe { libc::pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child)) };
     });
-    POOL.with(|p| {
-        if !p.fork.same_process() {
+    let found = POOL.with(|p| {
+        if !p.fork.same_process()? {
             // Forked without our handler (e.g. a raw clone): the mappings may
             // be gone and their addresses reused; forget them, unmap nothing.
             p.free = [None; POOL_SLOTS];
@@ -252,10 +256,10 @@ fn take(len: usize) -> Option<Mapping> {
             .iter()
             .enumerate()
             .filter_map(|(i, m)| m.filter(|m| m.len >= len).map(|m| (i, m.len)))
-            .min_by_key(|&(_, l)| l)?;
-        p.free[best.0].take()
-    })
-    .and_then(|m| {
+            .min_by_key(|&(_, l)| l);
+        Ok(best.and_then(|(i, _)| p.free[i].take()))
+    })?;
+    Ok(found.and_then(|m| {
         if m.len > PAGE_SIZE && m.len / POOL_WASTE > len {
             // Far too big for this request: give the memory back.
             m.unmap();
@@ -263,7 +267,7 @@ fn take(len: usize) -> Option<Mapping> {
         } else {
             Some(m)
         }
-    })
+    }))
 }
 
 /// Keeps `m` for reuse if it fits [`keep_bytes`] on its own (unmaps it
@@ -277,7 +281,8 @@ fn give_back(m: Mapping) {
     }
     let mut evicted: [Option<Mapping>; POOL_SLOTS] = [None; POOL_SLOTS];
     POOL.with(|p| {
-        if !p.fork.same_process() {
+        // An unarmable guard counts as another process: forget, unmap nothing.
+        if !p.fork.same_process().unwrap_or(false) {
             p.free = [None; POOL_SLOTS];
         }
         let mut total = m.len;
@@ -328,7 +333,7 @@ impl HypercallBuffer {
             .max(1)
             .checked_next_multiple_of(PAGE_SIZE)
             .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
-        let map = match take(len) {
+        let map = match take(len)? {
             Some(m) => m,
             None => Mapping::map(len)?,
         };
