@@ -44,6 +44,7 @@ fn list_everything(hv: &RealBufSim, n: usize) -> usize {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "kernel-only: real hypercall buffers (MAP_FIXED, MAP_LOCKED, madvise) and /proc/self/status")]
 fn after_a_large_listing_at_most_the_cap_stays_mapped_and_small_listings_map_nothing() {
     assert_eq!(keep_bytes(), DEFAULT_KEEP_BYTES, "run without XC_LIVEPATCH_KEEP_BYTES");
     release_pool();
