@@ -21,10 +21,12 @@
 //! that fits is kept, older ones making room for it, so the pool holds what
 //! the latest call needed. A pooled buffer much larger than a request is
 //! unmapped rather than reused. The pool is emptied in a child right after
-//! `fork()` (a `pthread_atfork` handler) and is forgotten if the process id
-//! ever changes without it, so parent and child never use one buffer at once.
+//! `fork()` (a `pthread_atfork` handler) and is forgotten in a child made
+//! without it (a wipe-on-fork page, `fork_guard`: no system call per buffer),
+//! so parent and child never use one buffer at once.
 
 use crate::error::{Error, Result};
+use crate::fork_guard::ForkGuard;
 use crate::privcmd;
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
@@ -177,7 +179,7 @@ struct Pool {
 }
 
 struct PoolInner {
-    pid: libc::pid_t,
+    fork: ForkGuard,
     free: [Option<Mapping>; POOL_SLOTS],
 }
 
@@ -186,7 +188,7 @@ unsafe impl Sync for Pool {}
 
 static POOL: Pool = Pool {
     locked: AtomicBool::new(false),
-    inner: UnsafeCell::new(PoolInner { pid: 0, free: [None; POOL_SLOTS] }),
+    inner: UnsafeCell::new(PoolInner { fork: ForkGuard::NEW, free: [None; POOL_SLOTS] }),
 };
 static FORK_HANDLERS: Once = Once::new();
 
@@ -228,25 +230,25 @@ extern "C" fn after_fork_in_child() {
     for m in inner.free.iter_mut().filter_map(Option::take) {
         m.unmap();
     }
-    // SAFETY: getpid has no preconditions.
-    inner.pid = unsafe { libc::getpid() };
+    // If the guard cannot be armed here, it stays unarmed and the next
+    // call arms it (or fails): the pool is empty either way.
+    let _ = inner.fork.arm();
     POOL.unlock();
 }
 
-fn take(len: usize) -> Option<Mapping> {
+/// A pooled mapping of at least `len` bytes, if there is one; an error only
+/// if the fork guard cannot be armed (its page cannot be mapped).
+fn take(len: usize) -> Result<Option<Mapping>> {
     FORK_HANDLERS.call_once(|| {
         // SAFETY: the handlers are plain functions living as long as this
         // library (glibc drops them if the library is unloaded).
         unsafe { libc::pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child)) };
     });
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() };
-    POOL.with(|p| {
-        if p.pid != pid {
+    let found = POOL.with(|p| {
+        if !p.fork.same_process()? {
             // Forked without our handler (e.g. a raw clone): the mappings may
             // be gone and their addresses reused; forget them, unmap nothing.
             p.free = [None; POOL_SLOTS];
-            p.pid = pid;
         }
         // The smallest free mapping that is large enough.
         let best = p
@@ -254,10 +256,10 @@ fn take(len: usize) -> Option<Mapping> {
             .iter()
             .enumerate()
             .filter_map(|(i, m)| m.filter(|m| m.len >= len).map(|m| (i, m.len)))
-            .min_by_key(|&(_, l)| l)?;
-        p.free[best.0].take()
-    })
-    .and_then(|m| {
+            .min_by_key(|&(_, l)| l);
+        Ok(best.and_then(|(i, _)| p.free[i].take()))
+    })?;
+    Ok(found.and_then(|m| {
         if m.len > PAGE_SIZE && m.len / POOL_WASTE > len {
             // Far too big for this request: give the memory back.
             m.unmap();
@@ -265,7 +267,7 @@ fn take(len: usize) -> Option<Mapping> {
         } else {
             Some(m)
         }
-    })
+    }))
 }
 
 /// Keeps `m` for reuse if it fits [`keep_bytes`] on its own (unmaps it
@@ -277,13 +279,11 @@ fn give_back(m: Mapping) {
     if m.len > keep {
         return m.unmap();
     }
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() };
     let mut evicted: [Option<Mapping>; POOL_SLOTS] = [None; POOL_SLOTS];
     POOL.with(|p| {
-        if p.pid != pid {
+        // An unarmable guard counts as another process: forget, unmap nothing.
+        if !p.fork.same_process().unwrap_or(false) {
             p.free = [None; POOL_SLOTS];
-            p.pid = pid;
         }
         let mut total = m.len;
         let mut others: [Option<Mapping>; POOL_SLOTS] = core::mem::replace(&mut p.free, [None; POOL_SLOTS]);
@@ -333,7 +333,7 @@ impl HypercallBuffer {
             .max(1)
             .checked_next_multiple_of(PAGE_SIZE)
             .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
-        let map = match take(len) {
+        let map = match take(len)? {
             Some(m) => m,
             None => Mapping::map(len)?,
         };
@@ -469,6 +469,47 @@ mod tests {
         assert_eq!(quarter.as_mut_ptr() as usize, big_addr);
         drop(quarter);
         release_pool();
+    }
+
+    #[test]
+    fn a_child_cloned_without_the_fork_handlers_gets_no_pooled_buffer_of_its_parent() {
+        let _g = SERIAL.lock().unwrap();
+        release_pool();
+        let mut a = HypercallBuffer::new(100).unwrap();
+        let parent_addr = a.as_mut_ptr() as usize;
+        drop(a); // pooled, then checked without a system call
+        let mut b = HypercallBuffer::new(100).unwrap();
+        assert_eq!(b.as_mut_ptr() as usize, parent_addr, "reused in the same process");
+        drop(b);
+        // A raw clone: a child process that runs no pthread_atfork handler.
+        // SAFETY: like fork(); the child only takes and returns a buffer
+        // (no allocation: other test threads may hold the heap lock) and
+        // leaves with _exit.
+        let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) } as libc::pid_t;
+        assert!(pid >= 0, "clone failed");
+        if pid == 0 {
+            // The parent's pooled pages are absent here (MADV_DONTFORK): a
+            // reused stale buffer faults on the first write (SIGSEGV). A fresh
+            // one may land at the same address, so the address proves nothing.
+            let usable = match HypercallBuffer::new(100) {
+                Ok(mut c) => {
+                    c.as_mut_slice().fill(0x5A);
+                    true
+                }
+                Err(_) => false,
+            };
+            // SAFETY: ends the child without running the parent's atexit state.
+            unsafe { libc::_exit(if usable { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the cloned child got an unusable buffer (status {status:#x}: reused its parent's?)"
+        );
+        let mut c = HypercallBuffer::new(100).unwrap();
+        assert_eq!(c.as_mut_ptr() as usize, parent_addr, "the parent keeps its pool");
     }
 
     #[test]

@@ -28,6 +28,7 @@
 pub mod abi;
 pub mod error;
 pub mod ffi;
+mod fork_guard;
 pub mod hypercall_buffer;
 pub mod list;
 pub mod privcmd;
