@@ -135,65 +135,45 @@ fn without_a_privcmd_device_the_open_error_is_returned() {
 
 mod over_the_simulator {
     use super::{errno, set_errno, xch};
-    use xc_livepatch::abi::xen_livepatch_status;
     use xc_livepatch::ffi::{get_sizes_on, list_on};
-    use xc_livepatch::sim::{self, Change, Config, Payload, SimHypervisor};
-
-    const GUARD: usize = 32;
-    const POISON: u8 = 0xA5;
+    use xc_livepatch::sim::{self, CallerBuffers, Change, Config, Payload, SimHypervisor};
 
     /// The five arrays of a C caller sized from get_sizes, poisoned, each
     /// between poisoned canaries; `done`/`left` poisoned too.
     struct CArgs {
-        info: Vec<xen_livepatch_status>,
-        name: Vec<u8>,
-        len: Vec<u32>,
-        meta: Vec<u8>,
-        mlen: Vec<u32>,
-        max: usize,
+        bufs: CallerBuffers,
         done: u32,
         left: u32,
     }
 
     const P32: u32 = 0xA5A5_A5A5;
-    const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: P32, rc: P32 as i32 };
 
     impl CArgs {
         fn sized_by_get_sizes(hv: &SimHypervisor) -> CArgs {
             let (mut nr, mut n, mut m) = (0u32, 0u32, 0u32);
             // SAFETY: live locals.
             assert_eq!(unsafe { get_sizes_on(hv, xch(), &mut nr, &mut n, &mut m) }, 0);
-            let max = nr as usize;
-            CArgs {
-                info: vec![PSTATUS; max + 2 * GUARD],
-                name: vec![POISON; n as usize + 2 * GUARD],
-                len: vec![P32; max + 2 * GUARD],
-                meta: vec![POISON; m as usize + 2 * GUARD],
-                mlen: vec![P32; max + 2 * GUARD],
-                max,
-                done: P32,
-                left: P32,
-            }
+            CArgs { bufs: CallerBuffers::new(nr as usize, n as usize, m as usize), done: P32, left: P32 }
         }
 
         fn list(&mut self, hv: &SimHypervisor) -> (i32, i32) {
             set_errno(0);
-            let (n, m) = (self.name.len() - 2 * GUARD, self.meta.len() - 2 * GUARD);
-            // SAFETY: each pointer is GUARD elements into a Vec holding the
-            // size passed with it plus 2 * GUARD.
+            let c = self.bufs.c_arrays();
+            // SAFETY: `c` holds the arrays of `self.bufs`, each valid for the
+            // size passed with it, and nothing else touches them meanwhile.
             let r = unsafe {
                 list_on(
                     hv,
                     xch(),
-                    self.max as u32,
+                    c.max,
                     0,
-                    self.info.as_mut_ptr().add(GUARD),
-                    self.name.as_mut_ptr().add(GUARD).cast(),
-                    self.len.as_mut_ptr().add(GUARD),
-                    n as u32,
-                    self.meta.as_mut_ptr().add(GUARD).cast(),
-                    self.mlen.as_mut_ptr().add(GUARD),
-                    m as u32,
+                    c.info,
+                    c.name,
+                    c.len,
+                    c.name_total_size,
+                    c.metadata,
+                    c.metadata_len,
+                    c.metadata_total_size,
                     &mut self.done,
                     &mut self.left,
                 )
@@ -202,11 +182,7 @@ mod over_the_simulator {
         }
 
         fn untouched(&self) -> bool {
-            self.info.iter().all(|s| *s == PSTATUS)
-                && self.name.iter().all(|&b| b == POISON)
-                && self.len.iter().all(|&x| x == P32)
-                && self.meta.iter().all(|&b| b == POISON)
-                && self.mlen.iter().all(|&x| x == P32)
+            self.bufs.is_untouched()
         }
     }
 

@@ -14,6 +14,28 @@ pub const POISON: u8 = 0xA5;
 const P32: u32 = 0xA5A5_A5A5;
 const PSTATUS: xen_livepatch_status = xen_livepatch_status { state: P32, rc: P32 as i32 };
 
+/// [`CallerBuffers`] as the arguments of `xc_livepatch_list` (see
+/// [`CallerBuffers::c_arrays`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CArrays {
+    /// `max`: entries of `info`, `len` and `metadata_len`.
+    pub max: u32,
+    /// `info`.
+    pub info: *mut xen_livepatch_status,
+    /// `name`.
+    pub name: *mut core::ffi::c_char,
+    /// `len`.
+    pub len: *mut u32,
+    /// `name_total_size`: bytes of `name`.
+    pub name_total_size: u32,
+    /// `metadata`.
+    pub metadata: *mut core::ffi::c_char,
+    /// `metadata_len`.
+    pub metadata_len: *mut u32,
+    /// `metadata_total_size`: bytes of `metadata`.
+    pub metadata_total_size: u32,
+}
+
 /// `max` entries and the two byte capacities, poisoned, with canaries.
 #[derive(Debug, Clone)]
 pub struct CallerBuffers {
@@ -52,6 +74,31 @@ impl CallerBuffers {
             metadata_len: Out::from_slice(&mut self.mlen[GUARD..GUARD + self.max]),
         };
         list::list(hv, start, &mut out)
+    }
+
+    /// The five arrays (between the canaries) as a C caller passes them to
+    /// `xc_livepatch_list`. The pointers are valid while `self` lives and is
+    /// not otherwise accessed.
+    pub fn c_arrays(&mut self) -> CArrays {
+        CArrays {
+            max: self.max as u32,
+            info: self.info[GUARD..].as_mut_ptr(),
+            name: self.name[GUARD..].as_mut_ptr().cast(),
+            len: self.len[GUARD..].as_mut_ptr(),
+            name_total_size: self.name_cap as u32,
+            metadata: self.meta[GUARD..].as_mut_ptr().cast(),
+            metadata_len: self.mlen[GUARD..].as_mut_ptr(),
+            metadata_total_size: self.meta_cap as u32,
+        }
+    }
+
+    /// Whether nothing at all was written, canaries included.
+    pub fn is_untouched(&self) -> bool {
+        self.info.iter().all(|s| *s == PSTATUS)
+            && self.name.iter().all(|&b| b == POISON)
+            && self.len.iter().all(|&x| x == P32)
+            && self.meta.iter().all(|&b| b == POISON)
+            && self.mlen.iter().all(|&x| x == P32)
     }
 
     /// Panics unless everything outside the first `done` entries and the

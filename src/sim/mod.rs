@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 mod caller;
 mod memory;
 pub mod scenario;
-pub use caller::CallerBuffers;
+pub use caller::{CArrays, CallerBuffers};
 pub use memory::{HeapBuffer, Ranges, Tracked};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
