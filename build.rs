@@ -7,15 +7,12 @@ fn main() {
     // and example executables get a harmless DT_SONAME too);
     // `rustc-cdylib-link-arg` would also reach every cdylib that depends on
     // this crate, such as the fakexen test shim.
-    let sover = match (
-        env!("CARGO_PKG_VERSION_MAJOR"),
-        env!("CARGO_PKG_VERSION_MINOR"),
-        env!("CARGO_PKG_VERSION_PATCH"),
-    ) {
-        ("0", "0", patch) => format!("0.0.{patch}"),
-        ("0", minor, _) => format!("0.{minor}"),
-        (major, _, _) => major.to_string(),
-    };
+    let sover =
+        match (env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"), env!("CARGO_PKG_VERSION_PATCH")) {
+            ("0", "0", patch) => format!("0.0.{patch}"),
+            ("0", minor, _) => format!("0.{minor}"),
+            (major, _, _) => major.to_string(),
+        };
     println!("cargo:rustc-link-arg=-Wl,-soname,libxc_livepatch.so.{sover}");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -18,6 +18,11 @@ stage() {
   fi
 }
 
+fmt_check() { # the whole workspace, the fuzz crate and every other tracked .rs file
+  cargo fmt --all --check && (cd fuzz && cargo fmt --check) &&
+    git ls-files -z '*.rs' | xargs -0 rustfmt --edition 2021 --check
+}
+stage "cargo fmt --check (the whole repository is rustfmt-clean)" fmt_check
 stage "cargo build --release" cargo build --release --locked
 stage "cargo test" cargo test --release --locked
 stage "cargo clippy (no warnings; every unsafe block has a SAFETY comment)" \

@@ -135,8 +135,19 @@ pub unsafe extern "C" fn xc_livepatch_list(
     // SAFETY: the caller's contract is this function's.
     unsafe {
         list_on(
-            &Xen, xch, max, start, info, name, len, name_total_size, metadata, metadata_len, metadata_total_size,
-            done, left,
+            &Xen,
+            xch,
+            max,
+            start,
+            info,
+            name,
+            len,
+            name_total_size,
+            metadata,
+            metadata_len,
+            metadata_total_size,
+            done,
+            left,
         )
     }
 }

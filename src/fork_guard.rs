@@ -29,11 +29,7 @@ pub(crate) struct ForkGuard {
 
 impl ForkGuard {
     /// Not armed: the first [`ForkGuard::same_process`] arms it.
-    pub(crate) const NEW: ForkGuard = ForkGuard {
-        page: ptr::null_mut(),
-        pid: 0,
-        tried: false,
-    };
+    pub(crate) const NEW: ForkGuard = ForkGuard { page: ptr::null_mut(), pid: 0, tried: false };
 
     /// True if this is the process the guard was armed in. Otherwise (a
     /// child, or never armed) arms it for this process and returns false:

@@ -60,9 +60,8 @@ static KEEP_BYTES: OnceCell<usize> = OnceCell::new();
 /// a `K`, `M` or `G` suffix for KiB, MiB, GiB; 0 keeps nothing), else
 /// [`DEFAULT_KEEP_BYTES`].
 pub fn keep_bytes() -> usize {
-    *KEEP_BYTES.get_or_init(|| {
-        std::env::var(KEEP_BYTES_ENV).ok().and_then(|v| parse_bytes(&v)).unwrap_or(DEFAULT_KEEP_BYTES)
-    })
+    *KEEP_BYTES
+        .get_or_init(|| std::env::var(KEEP_BYTES_ENV).ok().and_then(|v| parse_bytes(&v)).unwrap_or(DEFAULT_KEEP_BYTES))
 }
 
 /// `123`, `64K`, `1M`, `2G` (binary multiples) as bytes; `None` if malformed
@@ -100,9 +99,7 @@ struct Mapping {
 
 impl Mapping {
     fn map(len: usize) -> Result<Mapping> {
-        let total = len
-            .checked_add(PAGE_SIZE)
-            .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
+        let total = len.checked_add(PAGE_SIZE).ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
         let device = privcmd::hypercall_buffer_device()?;
 
         // Reserve the region and its guard page as inaccessible memory, then
@@ -329,10 +326,8 @@ impl HypercallBuffer {
     /// buffer may hold bytes of an earlier call: the hypervisor overwrites what
     /// it reports, and nothing else is read.
     pub fn new(bytes: usize) -> Result<Self> {
-        let len = bytes
-            .max(1)
-            .checked_next_multiple_of(PAGE_SIZE)
-            .ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
+        let len =
+            bytes.max(1).checked_next_multiple_of(PAGE_SIZE).ok_or(Error::Os { call: "mmap", errno: libc::ENOMEM })?;
         let map = match take(len)? {
             Some(m) => m,
             None => Mapping::map(len)?,
@@ -403,7 +398,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: a PROT_NONE guard page, MAP_FIXED, madvise and /proc/self/maps, none of which Miri models")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: a PROT_NONE guard page, MAP_FIXED, madvise and /proc/self/maps, none of which Miri models"
+    )]
     fn buffer_is_whole_zeroed_writable_pages_followed_by_a_guard_page() {
         let _g = SERIAL.lock().unwrap();
         if !no_device() {
@@ -425,14 +423,20 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: buffers are MAP_FIXED mappings over a PROT_NONE reservation with madvise, which Miri does not model")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: buffers are MAP_FIXED mappings over a PROT_NONE reservation with madvise, which Miri does not model"
+    )]
     fn zero_bytes_still_gives_one_page() {
         let _g = SERIAL.lock().unwrap();
         assert_eq!(HypercallBuffer::new(0).unwrap().len(), PAGE_SIZE);
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: buffers are MAP_FIXED mappings over a PROT_NONE reservation with madvise, which Miri does not model")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: buffers are MAP_FIXED mappings over a PROT_NONE reservation with madvise, which Miri does not model"
+    )]
     fn small_buffers_are_reused_and_the_pool_is_bounded() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -450,7 +454,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: MAP_FIXED mappings, madvise and /proc/self/maps, which Miri does not model")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: MAP_FIXED mappings, madvise and /proc/self/maps, which Miri does not model"
+    )]
     fn a_pooled_buffer_far_larger_than_needed_is_unmapped_not_reused() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -472,7 +479,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: clone(2) of a child and a MADV_WIPEONFORK page, which Miri does not support")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: clone(2) of a child and a MADV_WIPEONFORK page, which Miri does not support"
+    )]
     fn a_child_cloned_without_the_fork_handlers_gets_no_pooled_buffer_of_its_parent() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -526,7 +536,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: MAP_FIXED mappings, madvise and /proc/self/maps, which Miri does not model")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: MAP_FIXED mappings, madvise and /proc/self/maps, which Miri does not model"
+    )]
     fn after_a_buffer_beyond_the_cap_is_dropped_only_the_cap_stays_mapped() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
@@ -554,15 +567,18 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "kernel-only: fork and pthread_atfork, which Miri does not support, and MAP_FIXED mappings")]
+    #[cfg_attr(
+        miri,
+        ignore = "kernel-only: fork and pthread_atfork, which Miri does not support, and MAP_FIXED mappings"
+    )]
     fn a_forked_child_gets_no_pooled_buffer_of_its_parent() {
         let _g = SERIAL.lock().unwrap();
         release_pool();
         let mut a = HypercallBuffer::new(100).unwrap();
         let parent_addr = a.as_mut_ptr() as usize;
         drop(a); // pooled
-        // SAFETY: the child only calls async-signal-safe-enough code paths of
-        // this test (mmap, /proc reads) and exits with _exit.
+                 // SAFETY: the child only calls async-signal-safe-enough code paths of
+                 // this test (mmap, /proc reads) and exits with _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             // The parent's pooled pages are not in the child, the child's

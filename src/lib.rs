@@ -219,7 +219,11 @@ pub fn snapshot_from<H: Hypervisor>(hv: &H) -> core::result::Result<Snapshot, Fa
             // The list grew past the probed sizes: probe again. (Before Xen
             // 4.21 the hypervisor writes on past the buffer, into its guard
             // page: EFAULT.)
-            Err(e @ (Error::BuffersTooSmall | Error::Overflow(_) | Error::Hypervisor { errno: libc::ENOBUFS | libc::EFAULT })) => {
+            Err(
+                e @ (Error::BuffersTooSmall
+                | Error::Overflow(_)
+                | Error::Hypervisor { errno: libc::ENOBUFS | libc::EFAULT }),
+            ) => {
                 last = e;
                 continue;
             }

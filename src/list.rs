@@ -351,11 +351,16 @@ impl<B: Buffer> Arena<B> {
     /// Checks a reply to a request for `nr` entries: the count, the byte
     /// counts against what is left of the caller's buffers, and the entries
     /// it wrote. Returns the count.
-    fn check_reply<H: Hypervisor>(&self, hv: &H, caps: &Capacities, p: &Progress, nr: u32, r: &ListReply) -> Result<u32> {
-        let count = u32::try_from(r.count)
-            .ok()
-            .filter(|&c| c <= nr)
-            .ok_or(Error::Overflow("more entries than requested"))?;
+    fn check_reply<H: Hypervisor>(
+        &self,
+        hv: &H,
+        caps: &Capacities,
+        p: &Progress,
+        nr: u32,
+        r: &ListReply,
+    ) -> Result<u32> {
+        let count =
+            u32::try_from(r.count).ok().filter(|&c| c <= nr).ok_or(Error::Overflow("more entries than requested"))?;
         if r.name_total_size > caps.name - p.name_used || r.metadata_total_size > caps.metadata - p.meta_used {
             // Xen 4.21+ (0x16) checks the capacities it is sent: a reply
             // beyond them is a lie. Earlier Xen ignores them and writes what

@@ -45,10 +45,7 @@ fn privcmd() -> Result<Fd> {
             Err(e) => Err(e),
         })
         .copied()
-        .map_err(|errno| Error::Os {
-            call: "open(/dev/xen/privcmd)",
-            errno,
-        })
+        .map_err(|errno| Error::Os { call: "open(/dev/xen/privcmd)", errno })
 }
 
 /// The hypercall buffer device, or `None` when the kernel has none (ENOENT),
@@ -61,10 +58,7 @@ pub(crate) fn hypercall_buffer_device() -> Result<Option<c_int>> {
             Err(e) => Err(e),
         })
         .map(|o| o.map(|fd| fd.0))
-        .map_err(|errno| Error::Os {
-            call: "open(/dev/xen/hypercall)",
-            errno,
-        })
+        .map_err(|errno| Error::Os { call: "open(/dev/xen/hypercall)", errno })
 }
 
 /// Issues hypercall `op` with `args` through privcmd.
@@ -80,13 +74,7 @@ pub(crate) fn hypercall(op: u64, args: [u64; 5]) -> Result<c_long> {
     // SAFETY: `call` is a live, correctly laid out privcmd_hypercall_t for the
     // duration of the ioctl; the kernel only reads it. The memory the
     // arguments point to is the caller's responsibility (documented above).
-    let r = unsafe {
-        libc::ioctl(
-            fd.0,
-            IOCTL_PRIVCMD_HYPERCALL as _,
-            &mut call as *mut privcmd_hypercall,
-        )
-    };
+    let r = unsafe { libc::ioctl(fd.0, IOCTL_PRIVCMD_HYPERCALL as _, &mut call as *mut privcmd_hypercall) };
     if r < 0 {
         return Err(Error::Hypervisor { errno: last_errno() });
     }

@@ -5,8 +5,8 @@
 //! first, with a side-effect-free `nr = 0` LIST) and decodes the reply.
 
 use crate::abi::{
-    xen_sysctl, SYSCTL_IFACE_4_14, SYSCTL_IFACE_4_16, SYSCTL_IFACE_4_17, SYSCTL_IFACE_4_21,
-    XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op,
+    xen_sysctl, XEN_SYSCTL_livepatch_op, SYSCTL_IFACE_4_14, SYSCTL_IFACE_4_16, SYSCTL_IFACE_4_17, SYSCTL_IFACE_4_21,
+    XEN_SYSCTL_LIVEPATCH_LIST,
 };
 use crate::error::{Error, Result};
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -14,8 +14,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 /// Interface versions tried, in order: 4.21+, 4.17-4.20, 4.16, 4.14-4.15.
 /// All share the 64-byte LIST layout; only 0x16 reads the totals as IN
 /// capacities, and sending them to older versions is harmless.
-pub const INTERFACE_CANDIDATES: [u32; 4] =
-    [SYSCTL_IFACE_4_21, SYSCTL_IFACE_4_17, SYSCTL_IFACE_4_16, SYSCTL_IFACE_4_14];
+pub const INTERFACE_CANDIDATES: [u32; 4] = [SYSCTL_IFACE_4_21, SYSCTL_IFACE_4_17, SYSCTL_IFACE_4_16, SYSCTL_IFACE_4_14];
 
 /// Size of `struct xen_sysctl`, the first thing in every LIST buffer.
 pub const SYSCTL_SIZE: usize = core::mem::size_of::<xen_sysctl>();

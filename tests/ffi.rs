@@ -61,8 +61,13 @@ impl Args {
     }
     fn untouched(&self) -> bool {
         let f = Args::new();
-        self.info == f.info && self.name == f.name && self.len == f.len && self.meta == f.meta
-            && self.mlen == f.mlen && self.done == f.done && self.left == f.left
+        self.info == f.info
+            && self.name == f.name
+            && self.len == f.len
+            && self.meta == f.meta
+            && self.mlen == f.mlen
+            && self.done == f.done
+            && self.left == f.left
     }
 }
 
@@ -115,7 +120,10 @@ fn list_with_name_total_size_zero_is_enoent() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "kernel-only: stats /dev/xen, maps real hypercall buffers (PROT_NONE, MAP_FIXED, madvise, pthread_atfork)")]
+#[cfg_attr(
+    miri,
+    ignore = "kernel-only: stats /dev/xen, maps real hypercall buffers (PROT_NONE, MAP_FIXED, madvise, pthread_atfork)"
+)]
 fn without_a_privcmd_device_the_open_error_is_returned() {
     if std::path::Path::new("/dev/xen/privcmd").exists() || std::path::Path::new("/proc/xen/privcmd").exists() {
         return; // a Xen host: covered by the real-hypervisor tests

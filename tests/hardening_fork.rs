@@ -126,7 +126,10 @@ fn a_child_forked_during_a_list_call_lists_and_does_not_share_the_buffer() {
         });
         forked_tx.send(()).unwrap();
         let parent = lister.join().unwrap();
-        assert_eq!(code, 0, "round {round}: child failed (2: in-flight buffer present in the child, 3: wrong data, 4: error)");
+        assert_eq!(
+            code, 0,
+            "round {round}: child failed (2: in-flight buffer present in the child, 3: wrong data, 4: error)"
+        );
         assert_eq!(parent.expect("parent's in-flight call"), expected, "round {round}: parent's listing");
         *hv.hook.lock().unwrap() = None;
     }
@@ -183,7 +186,8 @@ fn pooled_and_in_flight_buffers_are_marked_dontfork() {
     // Direct check of the property the C fork test relies on, from the
     // kernel's view: a child sees none of the parent's hypercall buffers.
     let _s = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let mut bufs: Vec<_> = (0..3).map(|i| xc_livepatch::hypercall_buffer::HypercallBuffer::new(4096 * (i + 1)).unwrap()).collect();
+    let mut bufs: Vec<_> =
+        (0..3).map(|i| xc_livepatch::hypercall_buffer::HypercallBuffer::new(4096 * (i + 1)).unwrap()).collect();
     let addrs: Vec<(usize, usize)> = bufs.iter_mut().map(|b| (b.as_mut_ptr() as usize, b.len())).collect();
     drop(bufs.pop()); // one goes to the pool
     let code = in_child(Duration::from_secs(10), || {

@@ -58,7 +58,14 @@ fn inject() -> bool {
 /// # Safety
 /// As mmap(2).
 #[no_mangle]
-pub unsafe extern "C" fn mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: libc::off_t) -> *mut c_void {
+pub unsafe extern "C" fn mmap(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: libc::off_t,
+) -> *mut c_void {
     if inject() {
         return libc::MAP_FAILED;
     }
@@ -77,7 +84,14 @@ pub unsafe extern "C" fn mmap(addr: *mut c_void, len: usize, prot: c_int, flags:
 /// # Safety
 /// As mmap(2).
 #[no_mangle]
-pub unsafe extern "C" fn mmap64(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: libc::off_t) -> *mut c_void {
+pub unsafe extern "C" fn mmap64(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: libc::off_t,
+) -> *mut c_void {
     // SAFETY: same contract.
     unsafe { mmap(addr, len, prot, flags, fd, off) }
 }
@@ -145,10 +159,14 @@ fn fail_each(label: &str, hv: &RealBufSim, call: Call) {
 fn every_mmap_and_madvise_of_a_list_call_can_fail_cleanly() {
     for iface in [0x15, 0x16] {
         for n in [0usize, 3, 1200] {
-            let hv = RealBufSim::new(payloads(n), Config { interface_version: iface, preempt_every: Some(50), ..Config::default() });
+            let hv = RealBufSim::new(
+                payloads(n),
+                Config { interface_version: iface, preempt_every: Some(50), ..Config::default() },
+            );
             fail_each(&format!("get_sizes {iface:#x}/{n}"), &hv, &|hv| sizes_as_payloads(hv));
             let s = list::get_sizes(&hv).unwrap();
-            let (max, nc, mc) = ((s.nr as usize).max(1), (s.name_total_size as usize).max(1), s.metadata_total_size as usize);
+            let (max, nc, mc) =
+                ((s.nr as usize).max(1), (s.name_total_size as usize).max(1), s.metadata_total_size as usize);
             fail_each(&format!("list {iface:#x}/{n}"), &hv, &|hv| list_canaried(hv, max, nc, mc));
             fail_each(&format!("list_from {iface:#x}/{n}"), &hv, &|hv| api_as_payloads(hv));
         }

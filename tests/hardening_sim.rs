@@ -47,12 +47,19 @@ fn fail_each_allocation(label: &str, hv: &SimHypervisor, call: &dyn Fn(&SimHyper
 fn every_allocation_of_a_list_call_can_fail_cleanly() {
     for iface in [0x15, 0x16] {
         for n in [0usize, 1, 3, 1500] {
-            let hv = SimHypervisor::new(initial(n), Config { interface_version: iface, preempt_every: Some(100), ..Config::default() });
+            let hv = SimHypervisor::new(
+                initial(n),
+                Config { interface_version: iface, preempt_every: Some(100), ..Config::default() },
+            );
             // get_sizes alone.
             fail_each_allocation(&format!("get_sizes iface {iface:#x} n {n}"), &hv, &|hv| sizes_as_payloads(hv));
             // list with canaried caller buffers: nothing written on failure.
             let sizes = list::get_sizes(&hv).unwrap();
-            let (max, nc, mc) = ((sizes.nr as usize).max(1), (sizes.name_total_size as usize).max(1), sizes.metadata_total_size as usize);
+            let (max, nc, mc) = (
+                (sizes.nr as usize).max(1),
+                (sizes.name_total_size as usize).max(1),
+                sizes.metadata_total_size as usize,
+            );
             fail_each_allocation(&format!("list iface {iface:#x} n {n}"), &hv, &|hv| list_canaried(hv, max, nc, mc));
             // The Rust API (get_sizes + list, two allocations).
             fail_each_allocation(&format!("list_from iface {iface:#x} n {n}"), &hv, &|hv| api_as_payloads(hv));
@@ -132,7 +139,8 @@ fn concurrent(iface: u32) {
                         // The Rust API retries by itself: Ok or EBUSY only.
                         match xc_livepatch::list_from(&hv) {
                             Ok(v) => {
-                                let ps: Vec<Payload> = v.iter().map(|p| Payload::new(p.name_bytes(), p.metadata_raw())).collect();
+                                let ps: Vec<Payload> =
+                                    v.iter().map(|p| Payload::new(p.name_bytes(), p.metadata_raw())).collect();
                                 assert_consistent(&ps);
                                 tally.rust_api_ok.fetch_add(1, Ordering::Relaxed);
                             }

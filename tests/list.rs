@@ -541,10 +541,7 @@ fn rust_api_lists_owned_records_with_metadata_pairs() {
     assert_eq!(got.len(), 3);
     assert_eq!(got[0].name(), "xsa-123");
     assert_eq!(got[0].state, xc_livepatch::State::Applied);
-    assert_eq!(
-        got[0].metadata(),
-        vec![("LIVEPATCH_RULEZ".into(), "1".into()), ("VERSION".into(), "2".into())]
-    );
+    assert_eq!(got[0].metadata(), vec![("LIVEPATCH_RULEZ".into(), "1".into()), ("VERSION".into(), "2".into())]);
     assert!(got[1].metadata().is_empty() && got[1].metadata_raw().is_empty());
     assert_eq!(got[2].rc, -11);
     assert_eq!(got[2].metadata(), vec![("justtext".into(), String::new()), ("A".into(), "x=y".into())]);

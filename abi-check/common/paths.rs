@@ -21,9 +21,7 @@ pub fn input_path(var: &str, default: PathBuf) -> PathBuf {
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => default,
     };
-    let p = p
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("{var}: {}: {e}", p.display()));
+    let p = p.canonicalize().unwrap_or_else(|e| panic!("{var}: {}: {e}", p.display()));
     println!("cargo:rerun-if-changed={}", p.display());
     p
 }
@@ -91,10 +89,7 @@ pub fn read_items(abi: &std::path::Path) -> Vec<Item> {
         }
     }
     if !bad.is_empty() {
-        panic!(
-            "fields that are not `pub` would be skipped by ctest (make them pub):\n{}",
-            bad.join("\n")
-        );
+        panic!("fields that are not `pub` would be skipped by ctest (make them pub):\n{}", bad.join("\n"));
     }
     assert!(!items.is_empty(), "no struct found in {}", abi.display());
     items
@@ -120,15 +115,16 @@ pub fn write_padding_checks(abi: &std::path::Path, items: &[Item]) {
         let sizes: Vec<String> = it
             .fields
             .iter()
-            .map(|f| {
-                format!(
-                    "field_size(|v: &{t}| {{ #[allow(unused_unsafe)] unsafe {{ &v.{f} }} }})",
-                    t = it.name
-                )
-            })
+            .map(|f| format!("field_size(|v: &{t}| {{ #[allow(unused_unsafe)] unsafe {{ &v.{f} }} }})", t = it.name))
             .collect();
         let (covered, what) = if it.is_union {
-            (format!("[0 {}].into_iter().max().unwrap()", sizes.iter().map(|s| format!(", {s}")).collect::<String>()), "largest member")
+            (
+                format!(
+                    "[0 {}].into_iter().max().unwrap()",
+                    sizes.iter().map(|s| format!(", {s}")).collect::<String>()
+                ),
+                "largest member",
+            )
         } else {
             (format!("0 {}", sizes.iter().map(|s| format!("+ {s}")).collect::<String>()), "sum of fields")
         };

@@ -65,9 +65,7 @@ fn main() {
         // unions get the full treatment (size, alignment, every member's
         // offset/size/type, round trip) instead of being skipped.
         .rename_union_ty(|ty| match ty {
-            "xen_sysctl_livepatch_op_u" => {
-                Some("__typeof__(((struct xen_sysctl_livepatch_op *)0)->u)".to_string())
-            }
+            "xen_sysctl_livepatch_op_u" => Some("__typeof__(((struct xen_sysctl_livepatch_op *)0)->u)".to_string()),
             "xen_sysctl_u" => Some("__typeof__(((struct xen_sysctl *)0)->u)".to_string()),
             _ => None,
         })
@@ -77,9 +75,7 @@ fn main() {
         // distinct C types, so the pointer-type check would fail on the
         // spelling alone. The offset and size checks of both fields (and the
         // struct's size, alignment and round trip) still run.
-        .skip_struct_field_type(|s, f| {
-            s.ident() == "privcmd_hypercall" && matches!(f.ident(), "op" | "arg")
-        })
+        .skip_struct_field_type(|s, f| s.ident() == "privcmd_hypercall" && matches!(f.ident(), "op" | "arg"))
         .skip_const(|c| {
             matches!(
                 c.ident(),

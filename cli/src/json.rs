@@ -59,7 +59,10 @@ fn entry(p: &Payload) -> Entry {
         state_code: p.state.raw(),
         rc: p.rc,
         rc_text: (p.rc != 0).then(|| crate::errno::strerror(p.rc.wrapping_neg())),
-        metadata: metadata_strings(p.metadata_raw()).into_iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect(),
+        metadata: metadata_strings(p.metadata_raw())
+            .into_iter()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect(),
         metadata_base64: BASE64.encode(p.metadata_raw()),
     }
 }
@@ -139,7 +142,10 @@ mod tests {
     fn states_and_rc_text() {
         let d = doc(vec![payload("a", 1, 0, b""), payload("b", 2, -11, b""), payload("c", 9, 0, b"")]);
         let ps = &d["payloads"];
-        assert_eq!((ps[0]["state"].clone(), ps[0]["state_code"].clone(), ps[0]["rc_text"].clone()), ("CHECKED".into(), 1.into(), Value::Null));
+        assert_eq!(
+            (ps[0]["state"].clone(), ps[0]["state_code"].clone(), ps[0]["rc_text"].clone()),
+            ("CHECKED".into(), 1.into(), Value::Null)
+        );
         assert_eq!((ps[1]["state"].clone(), ps[1]["rc"].clone()), ("APPLIED".into(), (-11).into()));
         assert_eq!(ps[1]["rc_text"], "Resource temporarily unavailable");
         assert_eq!((ps[2]["state"].clone(), ps[2]["state_code"].clone()), (9.into(), 9.into()));

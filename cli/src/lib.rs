@@ -20,10 +20,10 @@ pub mod errno;
 pub mod json;
 pub mod output;
 pub mod prometheus;
+#[cfg(test)]
+mod random_payloads;
 pub mod run;
 pub mod source;
 pub mod table;
 #[cfg(test)]
 mod testdata;
-#[cfg(test)]
-mod random_payloads;

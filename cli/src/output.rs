@@ -52,7 +52,11 @@ mod tests {
     use super::*;
 
     fn scratch() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("xc-livepatch-out-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let d = std::env::temp_dir().join(format!(
+            "xc-livepatch-out-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         fs::create_dir_all(&d).unwrap();
         d
     }

@@ -93,16 +93,25 @@ pub fn render(result: &Result<Snapshot, Failure>, label_metadata: &[String]) -> 
     };
     o.family("xen_livepatch_list_success", "1 if the live patches were listed, 0 if listing them failed.");
     o.sample("xen_livepatch_list_success", &[], i64::from(errno == 0));
-    o.family("xen_livepatch_list_errno", "The errno of the failed listing (13 EACCES, 1 EPERM, 38 ENOSYS, 2 ENOENT...), 0 after a success.");
+    o.family(
+        "xen_livepatch_list_errno",
+        "The errno of the failed listing (13 EACCES, 1 EPERM, 38 ENOSYS, 2 ENOENT...), 0 after a success.",
+    );
     o.sample("xen_livepatch_list_errno", &[], i64::from(errno));
     if let Some(v) = iface {
-        o.family("xen_livepatch_sysctl_interface", "The hypervisor's sysctl interface version (21 = 0x15: Xen 4.17 to 4.20; 22 = 0x16: Xen 4.21+).");
+        o.family(
+            "xen_livepatch_sysctl_interface",
+            "The hypervisor's sysctl interface version (21 = 0x15: Xen 4.17 to 4.20; 22 = 0x16: Xen 4.21+).",
+        );
         o.sample("xen_livepatch_sysctl_interface", &[], i64::from(v));
     }
     let Ok(s) = result else {
         return o.0.into_bytes();
     };
-    o.family("xen_livepatch_list_version", "The payload list's generation counter (bumped by every upload and unload).");
+    o.family(
+        "xen_livepatch_list_version",
+        "The payload list's generation counter (bumped by every upload and unload).",
+    );
     o.sample("xen_livepatch_list_version", &[], i64::from(s.version));
     o.family("xen_livepatch_payloads", "Live patches loaded in the hypervisor.");
     o.sample("xen_livepatch_payloads", &[], s.payloads.len() as i64);
@@ -115,7 +124,10 @@ pub fn render(result: &Result<Snapshot, Failure>, label_metadata: &[String]) -> 
             keys.push(k);
         }
     }
-    o.family("xen_livepatch_info", "A loaded live patch (always 1), with its name and state (checked, applied, or the state number).");
+    o.family(
+        "xen_livepatch_info",
+        "A loaded live patch (always 1), with its name and state (checked, applied, or the state number).",
+    );
     for p in &s.payloads {
         let mut l = name_labels(p);
         l.push(("state".into(), state_label(p.state)));
@@ -126,7 +138,10 @@ pub fn render(result: &Result<Snapshot, Failure>, label_metadata: &[String]) -> 
         }
         o.sample("xen_livepatch_info", &l, 1);
     }
-    o.family("xen_livepatch_rc", "The result of the payload's last action: 0, or a negative errno (-11 EAGAIN while an action is in progress).");
+    o.family(
+        "xen_livepatch_rc",
+        "The result of the payload's last action: 0, or a negative errno (-11 EAGAIN while an action is in progress).",
+    );
     for p in &s.payloads {
         o.sample("xen_livepatch_rc", &name_labels(p), i64::from(p.rc));
     }
@@ -151,7 +166,14 @@ mod tests {
     #[test]
     fn success_has_every_family_with_help_and_type() {
         let t = text(&Ok(snapshot(vec![payload("xsa-1", 2, 0, b"V=1\0"), payload("lp-2", 1, -11, b"")])), &[]);
-        for m in ["xen_livepatch_list_success", "xen_livepatch_list_errno", "xen_livepatch_sysctl_interface", "xen_livepatch_payloads", "xen_livepatch_info", "xen_livepatch_rc"] {
+        for m in [
+            "xen_livepatch_list_success",
+            "xen_livepatch_list_errno",
+            "xen_livepatch_sysctl_interface",
+            "xen_livepatch_payloads",
+            "xen_livepatch_info",
+            "xen_livepatch_rc",
+        ] {
             assert!(t.contains(&format!("# HELP {m} ")), "{m}");
             assert!(t.contains(&format!("# TYPE {m} gauge\n")), "{m}");
         }
@@ -184,7 +206,14 @@ mod tests {
 
     #[test]
     fn hostile_names_are_escaped_and_non_utf8_names_stay_distinct() {
-        let t = text(&Ok(snapshot(vec![payload(b"a\"b\\c\nd", 1, 0, b""), payload(b"x\xff", 1, 0, b""), payload(b"x\xfe", 1, 0, b"")])), &[]);
+        let t = text(
+            &Ok(snapshot(vec![
+                payload(b"a\"b\\c\nd", 1, 0, b""),
+                payload(b"x\xff", 1, 0, b""),
+                payload(b"x\xfe", 1, 0, b""),
+            ])),
+            &[],
+        );
         assert!(t.contains("xen_livepatch_info{name=\"a\\\"b\\\\c\\nd\",state=\"checked\"} 1\n"));
         assert!(t.contains("xen_livepatch_rc{name=\"x\u{fffd}\",name_base64=\"eP8=\"} 0\n"));
         assert!(t.contains("xen_livepatch_rc{name=\"x\u{fffd}\",name_base64=\"eP4=\"} 0\n"));

@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn rc_prints_errno_and_text_and_breaks_alignment() {
         let t = text(render(&snapshot(vec![payload("p", 1, -11, b"X=1\0")])));
-        assert_eq!(t.lines().nth(2).unwrap(), format!("{:<40}| CHECKED (11, Resource temporarily unavailable)    | X=1", "p"));
+        assert_eq!(
+            t.lines().nth(2).unwrap(),
+            format!("{:<40}| CHECKED (11, Resource temporarily unavailable)    | X=1", "p")
+        );
     }
 
     #[test]
@@ -143,8 +146,14 @@ mod tests {
 
     #[test]
     fn failures_before_and_after_the_size_probe() {
-        assert_eq!(text(failure(&failed(libc::ENOSYS, None))), "Failed to get list sizes.\nError 38: Function not implemented\n");
-        assert_eq!(text(failure(&failed(libc::EAGAIN, Some(10)))), "Failed to list 0/10.\nError 11: Resource temporarily unavailable\n");
+        assert_eq!(
+            text(failure(&failed(libc::ENOSYS, None))),
+            "Failed to get list sizes.\nError 38: Function not implemented\n"
+        );
+        assert_eq!(
+            text(failure(&failed(libc::EAGAIN, Some(10)))),
+            "Failed to list 0/10.\nError 11: Resource temporarily unavailable\n"
+        );
         assert_eq!(exit_code(libc::EAGAIN), 2);
         assert_eq!(exit_code(libc::EBUSY), 2);
         assert_eq!(exit_code(libc::EACCES), 1);

@@ -36,6 +36,10 @@ fn man_pages_match_the_argument_definitions() {
             std::fs::write(&path, &want).unwrap();
         }
         let have = std::fs::read(&path).unwrap_or_default();
-        assert!(have == want, "{} is out of date: run BLESS=1 cargo test -p xc-livepatch-cli --test man", path.display());
+        assert!(
+            have == want,
+            "{} is out of date: run BLESS=1 cargo test -p xc-livepatch-cli --test man",
+            path.display()
+        );
     }
 }

@@ -54,9 +54,20 @@ type HBuf = Tracked<HeapBuffer>;
 // ---- the hostile hypervisor --------------------------------------------------
 
 const E_COMMON: [i32; 14] = [
-    libc::EACCES, libc::EPERM, libc::EINVAL, libc::EFAULT, libc::E2BIG, libc::ENOBUFS,
-    libc::ENOSYS, libc::EAGAIN, libc::EBUSY, libc::ENOMEM, libc::EOPNOTSUPP, libc::ENOENT,
-    libc::EIO, libc::EOVERFLOW,
+    libc::EACCES,
+    libc::EPERM,
+    libc::EINVAL,
+    libc::EFAULT,
+    libc::E2BIG,
+    libc::ENOBUFS,
+    libc::ENOSYS,
+    libc::EAGAIN,
+    libc::EBUSY,
+    libc::ENOMEM,
+    libc::EOPNOTSUPP,
+    libc::ENOENT,
+    libc::EIO,
+    libc::EOVERFLOW,
 ];
 
 struct Hostile<'a> {
@@ -315,10 +326,19 @@ impl Hypervisor for Hostile<'_> {
 
 // ---- the caller ---------------------------------------------------------------
 
-
 const DOCUMENTED: [i32; 12] = [
-    libc::EINVAL, libc::ENOENT, libc::EACCES, libc::EPERM, libc::ENOSYS, libc::EFAULT,
-    libc::E2BIG, libc::ENOBUFS, libc::EBUSY, libc::EOVERFLOW, libc::EIO, libc::ENOMEM,
+    libc::EINVAL,
+    libc::ENOENT,
+    libc::EACCES,
+    libc::EPERM,
+    libc::ENOSYS,
+    libc::EFAULT,
+    libc::E2BIG,
+    libc::ENOBUFS,
+    libc::EBUSY,
+    libc::EOVERFLOW,
+    libc::EIO,
+    libc::ENOMEM,
 ];
 
 fn payloads(u: &mut Unstructured) -> Vec<Payload> {
@@ -494,7 +514,10 @@ fn run(data: &[u8]) {
         Ok(l) => {
             let done = l.done as usize;
             assert!(done <= max, "done {done} > max {max}");
-            assert!(l.name_bytes as usize <= name_cap && l.metadata_bytes as usize <= meta_cap, "bytes beyond the capacities");
+            assert!(
+                l.name_bytes as usize <= name_cap && l.metadata_bytes as usize <= meta_cap,
+                "bytes beyond the capacities"
+            );
             // Nothing written outside the entries and bytes reported; lengths
             // in 1..=128, names NUL-terminated, lengths adding up exactly.
             let got = b.entries(&l);

@@ -105,12 +105,24 @@ impl CallerBuffers {
     /// first `name_bytes` / `meta_bytes` bytes, canaries included, is poison.
     pub fn assert_untouched_beyond(&self, done: usize, name_bytes: usize, meta_bytes: usize) {
         let e = GUARD + done;
-        assert!(self.info[..GUARD].iter().chain(&self.info[e..]).all(|s| *s == PSTATUS), "info written outside [0, done)");
+        assert!(
+            self.info[..GUARD].iter().chain(&self.info[e..]).all(|s| *s == PSTATUS),
+            "info written outside [0, done)"
+        );
         assert!(self.len[..GUARD].iter().chain(&self.len[e..]).all(|&x| x == P32), "len written outside [0, done)");
-        assert!(self.mlen[..GUARD].iter().chain(&self.mlen[e..]).all(|&x| x == P32), "metadata_len written outside [0, done)");
+        assert!(
+            self.mlen[..GUARD].iter().chain(&self.mlen[e..]).all(|&x| x == P32),
+            "metadata_len written outside [0, done)"
+        );
         let (n, m) = (GUARD + name_bytes, GUARD + meta_bytes);
-        assert!(self.name[..GUARD].iter().chain(&self.name[n..]).all(|&b| b == POISON), "name written outside the reported bytes");
-        assert!(self.meta[..GUARD].iter().chain(&self.meta[m..]).all(|&b| b == POISON), "metadata written outside the reported bytes");
+        assert!(
+            self.name[..GUARD].iter().chain(&self.name[n..]).all(|&b| b == POISON),
+            "name written outside the reported bytes"
+        );
+        assert!(
+            self.meta[..GUARD].iter().chain(&self.meta[m..]).all(|&b| b == POISON),
+            "metadata written outside the reported bytes"
+        );
     }
 
     /// Panics unless nothing at all was written.

@@ -10,8 +10,8 @@
 //! broken hypervisor might tell.
 
 use crate::abi::{
-    __HYPERVISOR_sysctl, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE, XEN_SYSCTL_LIVEPATCH_LIST,
-    XEN_SYSCTL_livepatch_op,
+    __HYPERVISOR_sysctl, XEN_SYSCTL_livepatch_op, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE,
+    XEN_SYSCTL_LIVEPATCH_LIST,
 };
 use crate::error::{Error, Result};
 use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
@@ -405,8 +405,8 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
     }
     st.counters.list_calls += 1;
     use crate::sysctl::at::{
-        IDX, META as H_META, META_LEN as H_META_LEN, META_TOTAL, NAME as H_NAME, NAME_TOTAL, NR, PAD,
-        LEN as H_LEN, STATUS as H_STATUS, VERSION,
+        IDX, LEN as H_LEN, META as H_META, META_LEN as H_META_LEN, META_TOTAL, NAME as H_NAME, NAME_TOTAL, NR, PAD,
+        STATUS as H_STATUS, VERSION,
     };
 
     let idx = get32(op, IDX);

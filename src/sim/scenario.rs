@@ -304,7 +304,7 @@ impl Events {
     /// counts it if it is a LIST with the right interface version and fires
     /// the events due (a change now; an error injected into this call).
     pub fn before_sysctl(&self, sim: &super::Sim, request: &[u8]) {
-        use crate::abi::{XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op};
+        use crate::abi::{XEN_SYSCTL_livepatch_op, XEN_SYSCTL_LIVEPATCH_LIST};
         if u32_at(request, at::CMD) != XEN_SYSCTL_livepatch_op
             || u32_at(request, at::OP_CMD) != XEN_SYSCTL_LIVEPATCH_LIST
             || u32_at(request, at::IFACE) != self.interface_version

@@ -39,12 +39,18 @@ pub fn assert_consistent(ps: &[Payload]) {
 
 /// get_sizes, as a comparable value.
 pub fn sizes_as_payloads<H: Hypervisor>(hv: &H) -> Result<Vec<Payload>, Error> {
-    list::get_sizes(hv).map(|s| vec![Payload::new(format!("{}/{}/{}", s.nr, s.name_total_size, s.metadata_total_size), "")])
+    list::get_sizes(hv)
+        .map(|s| vec![Payload::new(format!("{}/{}/{}", s.nr, s.name_total_size, s.metadata_total_size), "")])
 }
 
 /// A list call into canaried caller buffers: the entries on success, and on
 /// failure a check that nothing was written.
-pub fn list_canaried<H: Hypervisor>(hv: &H, max: usize, name_cap: usize, meta_cap: usize) -> Result<Vec<Payload>, Error> {
+pub fn list_canaried<H: Hypervisor>(
+    hv: &H,
+    max: usize,
+    name_cap: usize,
+    meta_cap: usize,
+) -> Result<Vec<Payload>, Error> {
     let mut b = Bufs::new(max, name_cap, meta_cap);
     match b.list(hv, 0) {
         Ok(r) => Ok(b.entries(&r)),

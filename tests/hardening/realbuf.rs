@@ -28,7 +28,13 @@ pub struct RealBufSim {
 
 impl RealBufSim {
     pub fn new(payloads: Vec<Payload>, cfg: Config) -> RealBufSim {
-        RealBufSim { sim: Sim::new(payloads, cfg), regions: Arc::default(), iface: AtomicU32::new(0), hint: AtomicU32::new(0), hook: Mutex::new(None) }
+        RealBufSim {
+            sim: Sim::new(payloads, cfg),
+            regions: Arc::default(),
+            iface: AtomicU32::new(0),
+            hint: AtomicU32::new(0),
+            hook: Mutex::new(None),
+        }
     }
 }
 

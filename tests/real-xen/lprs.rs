@@ -19,7 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::process::{Command, ExitCode};
 use std::sync::atomic::AtomicU32;
-use xc_livepatch::abi::{XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_livepatch_op};
+use xc_livepatch::abi::{XEN_SYSCTL_livepatch_op, XEN_SYSCTL_LIVEPATCH_LIST};
 use xc_livepatch::sysctl::at;
 use xc_livepatch::{Error, Hypervisor, Payload, Result, Xen};
 
@@ -47,7 +47,8 @@ impl Hypervisor for Counting {
     }
     fn sysctl(&self, buf: &mut Self::Buffer) -> Result<i64> {
         let s = buf.as_slice();
-        let is_list = u32_at(s, at::CMD) == XEN_SYSCTL_livepatch_op && u32_at(s, at::OP_CMD) == XEN_SYSCTL_LIVEPATCH_LIST;
+        let is_list =
+            u32_at(s, at::CMD) == XEN_SYSCTL_livepatch_op && u32_at(s, at::OP_CMD) == XEN_SYSCTL_LIVEPATCH_LIST;
         let probe = is_list && u32_at(s, at::NR) == 0;
         let r = Xen.sysctl(buf);
         match &r {
@@ -116,12 +117,17 @@ fn race(iface: &str, unload: &str, name: &str, file: &str) -> ExitCode {
         lpraw(&[&i, "upload1", &n, &f]);
     }));
     let r = xc_livepatch::list_from(&hv);
-    let facts = format!("size probes={} list calls={} hypervisor errors:{}", hv.probes.get(), hv.lists.get(), hv.errno_text());
+    let facts =
+        format!("size probes={} list calls={} hypervisor errors:{}", hv.probes.get(), hv.lists.get(), hv.errno_text());
     match r {
         Ok(p) => {
             print!("{}", dump(&p));
             let reprobed = hv.probes.get() >= 2;
-            eprintln!("list() returned {} payloads; {facts}; re-probed: {}", p.len(), if reprobed { "yes" } else { "NO" });
+            eprintln!(
+                "list() returned {} payloads; {facts}; re-probed: {}",
+                p.len(),
+                if reprobed { "yes" } else { "NO" }
+            );
             if reprobed {
                 ExitCode::SUCCESS
             } else {
@@ -204,7 +210,13 @@ fn lp_loop(n: u32, expected: &str, churn: &str, window_ms: u64) -> ExitCode {
         match r {
             Ok(p) => {
                 let (count, got) = parse(&dump(&p));
-                match consistent(&stat, &churn, &got).and_then(|c| if count == Some(got.len()) { Ok(c) } else { Err("count line".into()) }) {
+                match consistent(&stat, &churn, &got).and_then(|c| {
+                    if count == Some(got.len()) {
+                        Ok(c)
+                    } else {
+                        Err("count line".into())
+                    }
+                }) {
                     Ok(_) => ok += 1,
                     Err(why) => {
                         torn += 1;

@@ -617,7 +617,14 @@ fn page_end(a: usize, len: usize) -> usize {
     a.saturating_add(len).saturating_add(PAGE - 1) & !(PAGE - 1)
 }
 
-unsafe fn do_mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: libc::off_t) -> *mut c_void {
+unsafe fn do_mmap(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: libc::off_t,
+) -> *mut c_void {
     let real = real!("mmap", MmapFn);
     let Some(_g) = enter() else {
         // SAFETY: forwarding the caller's arguments unchanged.
@@ -632,7 +639,8 @@ unsafe fn do_mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: 
                 return libc::MAP_FAILED;
             }
             // Zeroed shared pages stand in for the kernel's.
-            let fl = (flags & !(libc::MAP_PRIVATE | libc::MAP_SHARED_VALIDATE)) | libc::MAP_SHARED | libc::MAP_ANONYMOUS;
+            let fl =
+                (flags & !(libc::MAP_PRIVATE | libc::MAP_SHARED_VALIDATE)) | libc::MAP_SHARED | libc::MAP_ANONYMOUS;
             // SAFETY: an anonymous shared mapping with the caller's address,
             // length, protection and MAP_FIXED choice.
             let p = unsafe { real(addr, len, prot, fl, -1, 0) };
@@ -672,13 +680,27 @@ unsafe fn do_mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: 
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: libc::off_t) -> *mut c_void {
+pub unsafe extern "C" fn mmap(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: libc::off_t,
+) -> *mut c_void {
     // SAFETY: the caller's contract is mmap's.
     unsafe { do_mmap(addr, len, prot, flags, fd, off) }
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap64(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: libc::off_t) -> *mut c_void {
+pub unsafe extern "C" fn mmap64(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: libc::off_t,
+) -> *mut c_void {
     // SAFETY: the caller's contract is mmap's (off_t is 64-bit here).
     unsafe { do_mmap(addr, len, prot, flags, fd, off) }
 }
@@ -710,7 +732,9 @@ pub unsafe extern "C" fn madvise(addr: *mut c_void, len: usize, advice: c_int) -
 pub unsafe extern "C" fn mlock(addr: *const c_void, len: usize) -> c_int {
     // SAFETY: forwarding the caller's arguments unchanged.
     let mut r = unsafe { real!("mlock", MlockFn)(addr, len) };
-    if r != 0 && matches!(std::io::Error::last_os_error().raw_os_error(), Some(libc::ENOMEM | libc::EPERM | libc::EAGAIN)) {
+    if r != 0
+        && matches!(std::io::Error::last_os_error().raw_os_error(), Some(libc::ENOMEM | libc::EPERM | libc::EAGAIN))
+    {
         // RLIMIT_MEMLOCK in this sandbox; root on a dom0 would succeed.
         r = 0;
     }

@@ -31,13 +31,8 @@ impl Ranges {
         if a >= b {
             return;
         }
-        let hit: Vec<(usize, usize, Kind)> = self
-            .map
-            .range(..b)
-            .rev()
-            .take_while(|(_, &(e, _))| e > a)
-            .map(|(&s, &(e, k))| (s, e, k))
-            .collect();
+        let hit: Vec<(usize, usize, Kind)> =
+            self.map.range(..b).rev().take_while(|(_, &(e, _))| e > a).map(|(&s, &(e, k))| (s, e, k)).collect();
         // `take_while` above stops at the first range ending at or before `a`;
         // ranges are disjoint and sorted, so that is exact.
         for (s, e, k) in hit {
