@@ -18,14 +18,24 @@
 pub const __HYPERVISOR_sysctl: u32 = 35;
 /// `xen_sysctl.cmd` for livepatch operations.
 pub const XEN_SYSCTL_livepatch_op: u32 = 27;
-/// `xen_sysctl_livepatch_op.cmd`: upload a payload (not used by this crate).
+/// `xen_sysctl_livepatch_op.cmd`: upload a payload.
 pub const XEN_SYSCTL_LIVEPATCH_UPLOAD: u32 = 0;
-/// `xen_sysctl_livepatch_op.cmd`: get one payload's status (not used).
+/// `xen_sysctl_livepatch_op.cmd`: get one payload's status.
 pub const XEN_SYSCTL_LIVEPATCH_GET: u32 = 1;
 /// `xen_sysctl_livepatch_op.cmd`: list payloads.
 pub const XEN_SYSCTL_LIVEPATCH_LIST: u32 = 2;
-/// `xen_sysctl_livepatch_op.cmd`: act on a payload (not used).
+/// `xen_sysctl_livepatch_op.cmd`: act on a payload (`LIVEPATCH_ACTION_*`).
 pub const XEN_SYSCTL_LIVEPATCH_ACTION: u32 = 3;
+/// `xen_sysctl_livepatch_action.cmd`: unload a CHECKED payload.
+pub const LIVEPATCH_ACTION_UNLOAD: u32 = 1;
+/// `xen_sysctl_livepatch_action.cmd`: revert the last applied payload.
+pub const LIVEPATCH_ACTION_REVERT: u32 = 2;
+/// `xen_sysctl_livepatch_action.cmd`: apply a CHECKED payload.
+pub const LIVEPATCH_ACTION_APPLY: u32 = 3;
+/// `xen_sysctl_livepatch_action.cmd`: revert every applied payload and apply this one.
+pub const LIVEPATCH_ACTION_REPLACE: u32 = 4;
+/// `xen_sysctl_livepatch_action.flags`: skip the `.livepatch.depends` check.
+pub const LIVEPATCH_ACTION_APPLY_NODEPS: u32 = 1 << 0;
 /// Longest payload name including its NUL.
 pub const XEN_LIVEPATCH_NAME_SIZE: u32 = 128;
 /// Payload loaded and checked.

@@ -14,6 +14,7 @@
 //! and the next call tries again.
 
 use crate::error::{Error, Result};
+use crate::page::PAGE_SIZE;
 use core::ptr;
 
 /// See the module documentation. Used under the pool's lock only.
@@ -82,7 +83,7 @@ fn wipe_on_fork_page() -> Result<*mut u8> {
     let p = unsafe {
         libc::mmap(
             ptr::null_mut(),
-            crate::hypercall_buffer::PAGE_SIZE,
+            PAGE_SIZE,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
@@ -94,9 +95,9 @@ fn wipe_on_fork_page() -> Result<*mut u8> {
         return Err(Error::Os { call: "mmap", errno });
     }
     // SAFETY: advice on the page mapped just above.
-    if unsafe { libc::madvise(p, crate::hypercall_buffer::PAGE_SIZE, libc::MADV_WIPEONFORK) } != 0 {
+    if unsafe { libc::madvise(p, PAGE_SIZE, libc::MADV_WIPEONFORK) } != 0 {
         // SAFETY: unmapping the page mapped just above, referenced nowhere.
-        unsafe { libc::munmap(p, crate::hypercall_buffer::PAGE_SIZE) };
+        unsafe { libc::munmap(p, PAGE_SIZE) };
         return Ok(ptr::null_mut());
     }
     Ok(p.cast())

@@ -35,8 +35,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use once_cell::sync::OnceCell;
 use std::sync::Once;
 
-/// The page size of every architecture Xen's livepatch supports (x86, Arm).
-pub const PAGE_SIZE: usize = 4096;
+pub use crate::page::PAGE_SIZE;
 /// Buffers kept for reuse.
 pub const POOL_SLOTS: usize = 2;
 /// Bytes of hypercall buffers kept mapped between calls unless

@@ -31,6 +31,7 @@ pub mod ffi;
 mod fork_guard;
 pub mod hypercall_buffer;
 pub mod list;
+mod page;
 pub mod privcmd;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -118,6 +118,39 @@ pub mod at {
     pub const LEN: usize = LIST + offset_of!(L, len);
     pub const META: usize = LIST + offset_of!(L, metadata);
     pub const META_LEN: usize = LIST + offset_of!(L, metadata_len);
+    // UPLOAD, GET and ACTION (xen-facts §9): each starts with a
+    // `struct xen_livepatch_name` at the start of the op's union.
+    use crate::abi::{
+        xen_livepatch_name as N, xen_livepatch_status as S, xen_sysctl_livepatch_action as A,
+        xen_sysctl_livepatch_get as G, xen_sysctl_livepatch_upload as U,
+    };
+    /// `name.name`: the handle of the name's bytes.
+    pub const NAME_HANDLE: usize = LIST + offset_of!(N, name);
+    /// `name.size` (u16): strlen + 1.
+    pub const NAME_SIZE: usize = LIST + offset_of!(N, size);
+    /// `name.pad` (3 x u16): must be 0.
+    pub const NAME_PAD: usize = LIST + offset_of!(N, pad);
+    pub const UPLOAD_SIZE: usize = LIST + offset_of!(U, size);
+    pub const UPLOAD_PAYLOAD: usize = LIST + offset_of!(U, payload);
+    pub const GET_STATE: usize = LIST + offset_of!(G, status) + offset_of!(S, state);
+    pub const GET_RC: usize = LIST + offset_of!(G, status) + offset_of!(S, rc);
+    pub const ACTION_CMD: usize = LIST + offset_of!(A, cmd);
+    pub const ACTION_TIMEOUT: usize = LIST + offset_of!(A, timeout);
+    pub const ACTION_FLAGS: usize = LIST + offset_of!(A, flags);
+    pub const ACTION_PAD: usize = LIST + offset_of!(A, pad);
+    const _: () = assert!(
+        NAME_HANDLE == 16
+            && NAME_SIZE == 24
+            && NAME_PAD == 26
+            && UPLOAD_SIZE == 32
+            && UPLOAD_PAYLOAD == 40
+            && GET_STATE == 32
+            && GET_RC == 36
+            && ACTION_CMD == 32
+            && ACTION_TIMEOUT == 36
+            && ACTION_FLAGS == 40
+            && ACTION_PAD == 44
+    );
     // The numbers of xen-facts §1.6.
     const _: () = assert!(VERSION == 16 && NR == 24 && NAME_TOTAL == 32 && STATUS == 40 && META_LEN == 72);
 }
