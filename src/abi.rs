@@ -16,6 +16,15 @@
 
 /// `__HYPERVISOR_sysctl`: the sysctl hypercall number (x86 and Arm).
 pub const __HYPERVISOR_sysctl: u32 = 35;
+/// `__HYPERVISOR_xen_version`: version, extraversion and build id.
+pub const __HYPERVISOR_xen_version: u32 = 17;
+/// `xen_version` cmd: returns `major << 16 | minor`.
+pub const XENVER_version: u32 = 0;
+/// `xen_version` cmd: fills 16 bytes (`.7`, `-pre`), NUL-padded.
+pub const XENVER_extraversion: u32 = 1;
+/// `xen_version` cmd: `struct xen_build_id { uint32_t len; unsigned char buf[]; }`,
+/// returns the bytes written (NULL argument: the size).
+pub const XENVER_build_id: u32 = 10;
 /// `xen_sysctl.cmd` for livepatch operations.
 pub const XEN_SYSCTL_livepatch_op: u32 = 27;
 /// `xen_sysctl_livepatch_op.cmd`: upload a payload.

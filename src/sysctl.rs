@@ -47,6 +47,15 @@ pub trait Hypervisor {
     /// Runs the sysctl hypercall on the `xen_sysctl` at the start of `buf`.
     /// Returns the hypercall's non-negative value or the hypervisor's errno.
     fn sysctl(&self, buf: &mut Self::Buffer) -> Result<i64>;
+    /// Runs the `xen_version` hypercall: `cmd` (`XENVER_*`) with the start of
+    /// `buf` as its argument, or a NULL argument when `buf` is `None`.
+    /// Returns the hypercall's non-negative value or the hypervisor's errno.
+    /// A hypervisor model without it answers ENOSYS, as Xen does for a
+    /// hypercall it does not have.
+    fn xen_version(&self, cmd: u32, buf: Option<&mut Self::Buffer>) -> Result<i64> {
+        let _ = (cmd, buf);
+        Err(Error::Hypervisor { errno: libc::ENOSYS })
+    }
     /// Where the probed interface version is kept (0 = not probed yet).
     fn interface_cache(&self) -> &AtomicU32;
     /// Where the payload count of the latest size probe is kept: a hint for

@@ -1,7 +1,7 @@
 //! The real hypervisor: sysctl hypercalls through privcmd, arguments in
 //! hypercall buffers.
 
-use crate::abi::__HYPERVISOR_sysctl;
+use crate::abi::{__HYPERVISOR_sysctl, __HYPERVISOR_xen_version};
 use crate::error::Result;
 use crate::hypercall_buffer::HypercallBuffer;
 use crate::privcmd;
@@ -43,6 +43,11 @@ impl Hypervisor for Xen {
     fn sysctl(&self, buf: &mut HypercallBuffer) -> Result<i64> {
         let addr = buf.as_mut_ptr() as u64;
         privcmd::hypercall(u64::from(__HYPERVISOR_sysctl), [addr, 0, 0, 0, 0])
+    }
+
+    fn xen_version(&self, cmd: u32, buf: Option<&mut HypercallBuffer>) -> Result<i64> {
+        let addr = buf.map_or(0, |b| b.as_mut_ptr() as u64);
+        privcmd::hypercall(u64::from(__HYPERVISOR_xen_version), [u64::from(cmd), addr, 0, 0, 0])
     }
 
     fn interface_cache(&self) -> &AtomicU32 {
