@@ -6,7 +6,11 @@
 #  2. differential harness: both libraries dlopen'ed in one process, an
 #     argument matrix compared call by call, per static scenario;
 #  3. strict memory mode: a caller's malloc'd xen_sysctl is caught (EFAULT);
-#  4. relink tests: -lxc_livepatch alone, and -lxc_livepatch -lxenctrl.
+#  4. relink tests: -lxc_livepatch alone, and -lxc_livepatch -lxenctrl;
+#  5. action suite: sequences of the real `xen-livepatch upload/apply/revert/
+#     replace/unload/load/list` on one simulated hypervisor, real libxenctrl
+#     vs. ours preloaded: byte-identical transcripts (documented differences
+#     against files: interfaces 0x13/0x14/0x16, hostile replies).
 # Exits non-zero on any failure; prints counts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +29,12 @@ OURS=$root/target/release/libxc_livepatch.so
 # own targets), or the loader would take it for libxc_livepatch.so.1.
 if readelf -d "$FX" | grep -q 'SONAME.*libxc_livepatch'; then
   echo "fakexen: libfakexen.so carries libxc_livepatch's SONAME"; exit 1
+fi
+# Nor export the library's functions (hide.ver), or it would stand in for
+# libxenctrl's in the "real" runs.
+if nm -D --defined-only "$FX" | grep -q ' xc_livepatch_'; then
+  echo "fakexen: libfakexen.so exports xc_livepatch_* (tests/fakexen/hide.ver):"
+  nm -D --defined-only "$FX" | grep ' xc_livepatch_'; exit 1
 fi
 
 bin=$(mktemp -d "${TMPDIR:-/tmp}/fakexen-bin.XXXXXX")
@@ -95,6 +105,10 @@ relink() {
   echo "-lxc_livepatch -lxenctrl: dladdr says $(head -n1 <<<"$out" | cut -d' ' -f3), listed 2 payloads on interface 0x16"
 }
 part "relink tests" relink
+
+# 5. The action suite.
+part "action suite (xen-livepatch upload/apply/revert/replace/unload/load, real vs ours)" \
+  bash tests/fakexen/run-actions.sh "$FX" "$OURS"
 
 echo "fakexen: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

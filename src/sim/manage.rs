@@ -91,11 +91,11 @@ impl Default for Module {
 
 /// The one scheduled action (`struct livepatch_work`).
 #[derive(Debug, Clone)]
-struct Work {
-    name: Vec<u8>,
-    cmd: u32,
-    timeout_ns: u32,
-    due: Instant,
+pub(super) struct Work {
+    pub(super) name: Vec<u8>,
+    pub(super) cmd: u32,
+    pub(super) timeout_ns: u32,
+    pub(super) due: Instant,
 }
 
 /// The handlers' state beside the payload list.
@@ -126,6 +126,30 @@ impl Live {
     /// Whether an action is scheduled and has not run.
     pub(super) fn work_scheduled(&self) -> bool {
         self.work.is_some()
+    }
+
+    pub(super) fn applied(&self) -> &[Vec<u8>] {
+        &self.applied
+    }
+
+    pub(super) fn reverted(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.reverted.iter()
+    }
+
+    pub(super) fn work(&self) -> Option<&Work> {
+        self.work.as_ref()
+    }
+
+    pub(super) fn push_applied(&mut self, name: Vec<u8>) {
+        self.applied.push(name);
+    }
+
+    pub(super) fn mark_reverted(&mut self, name: Vec<u8>) {
+        self.reverted.insert(name);
+    }
+
+    pub(super) fn set_work(&mut self, w: Work) {
+        self.work = Some(w);
     }
 
     fn work_on(&self, name: &[u8]) -> bool {

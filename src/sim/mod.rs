@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 mod caller;
 mod manage;
 mod memory;
+mod persist;
 pub mod scenario;
 mod version;
 pub use caller::{CArrays, CallerBuffers};
