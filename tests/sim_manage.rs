@@ -580,3 +580,36 @@ fn a_scenario_hypervisor_without_privcmd_answers_xen_version_with_enoent() {
     let sc = scenario::parse("xen-version 4.20\nextraversion .1").unwrap();
     assert_eq!(ScenarioHypervisor::new(&sc).xen_version(XENVER_version, None).unwrap(), 4 << 16 | 20);
 }
+
+// ---- the state carried between processes ----------------------------------
+
+#[test]
+fn saved_state_restores_payloads_applied_order_reverted_and_the_pending_action() {
+    let ps = vec![Payload::new("a", b"K=v\0").with_state(APPLIED, 0), Payload::new("b", b""), Payload::new("c", b"")];
+    let cfg = |c: &mut Config| {
+        c.pending = Duration::from_secs(3600);
+        module("b", c, Module { reapply: false, ..Module::default() });
+    };
+    let hv = hv_with(ps, |c| {
+        cfg(c);
+        c.pending = Duration::ZERO;
+    });
+    assert_eq!(rc(&hv, &Req::action("b", APPLY)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("b", REVERT)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("c", APPLY)), Ok(0));
+    hv.sim().configure(|c| c.pending = Duration::from_secs(3600));
+    assert_eq!(rc(&hv, &Req::action("c", REVERT)), Ok(0), "pending for an hour");
+    let text = hv.sim().save_state(true);
+    // A fresh hypervisor of the same scenario, with the state loaded.
+    let next = hv_with(vec![], cfg);
+    next.sim().load_state(&text).unwrap();
+    assert_eq!(next.sim().payloads(), hv.sim().payloads());
+    assert_eq!(next.sim().version(), hv.sim().version());
+    assert_eq!(next.sim().save_state(false), hv.sim().save_state(false));
+    assert!(next.sim().action_pending(), "c's revert is still pending");
+    assert_eq!(status(&next, "c"), Ok((APPLIED, EAGAIN)));
+    assert_eq!(rc(&next, &Req::action("a", REVERT)), Err(libc::EBUSY), "c is on top of a");
+    assert_eq!(rc(&next, &Req::action("b", APPLY)), Ok(0));
+    assert_eq!(status(&next, "b"), Ok((CHECKED, -libc::EINVAL)), "b was reverted");
+    assert!(next.sim().load_state("bogus 1").is_err());
+}
