@@ -159,8 +159,10 @@ static void check(const char *name, const struct call *c, enum doc doc)
 
 /* ---- the scenario's names ------------------------------------------------ */
 
-/* Payload names of the scenario, first one of each state. */
-static char checked[128], applied[128], second_applied[128];
+/* The payload names of the scenario (at most 8), and the first CHECKED one. */
+#define MAXP 8
+static char pnames[MAXP][128], checked[128];
+static int npayloads;
 static unsigned iface = 0x15;
 
 static void read_scenario(void)
@@ -172,10 +174,8 @@ static void read_scenario(void)
     while (fgets(line, sizeof line, f)) {
         if (!strncmp(line, "interface ", 10)) iface = strtoul(line + 10, NULL, 0);
         if (sscanf(line, "payload %127s", name) != 1) continue;
-        if (strstr(line, "state=applied")) {
-            if (!*applied) strcpy(applied, name);
-            else strcpy(second_applied, name);
-        } else if (!*checked) strcpy(checked, name);
+        if (npayloads < MAXP) strcpy(pnames[npayloads++], name);
+        if (!strstr(line, "state=applied") && !*checked) strcpy(checked, name);
     }
     fclose(f);
 }
@@ -219,11 +219,9 @@ int main(int argc, char **argv)
 
     /* GET */
     struct call c = {.op = OP_GET};
-    const char *names[] = {checked, applied, second_applied};
-    for (int i = 0; i < 3; i++) {
-        if (!*names[i]) continue;
-        c.name = names[i];
-        snprintf(nm, sizeof nm, "get %s", names[i]);
+    for (int i = 0; i < npayloads; i++) {
+        c.name = pnames[i];
+        snprintf(nm, sizeof nm, "get %s", pnames[i]);
         check(nm, &c, base);
     }
     c.name = "nosuch"; check("get unknown name (ENOENT)", &c, base);
@@ -253,13 +251,16 @@ int main(int argc, char **argv)
 
     /* The four actions on every name, with the tool's and Xen's default
      * timeouts and with NODEPS and unknown flag bits. */
-    const char *targets[] = {checked, applied, second_applied, "nosuch", ""};
+    const char *targets[MAXP + 2];
+    int ntargets = 0;
+    for (int i = 0; i < npayloads; i++) targets[ntargets++] = pnames[i];
+    targets[ntargets++] = "nosuch";
+    targets[ntargets++] = "";
     const uint32_t timeouts[] = {0, 30000000};
     const uint32_t flags[] = {0, 1, 0xfffffffe};
     for (int a = 0; a < NACT; a++) {
         struct call x = {.op = OP_ACTION, .act = a};
-        for (int t = 0; t < 5; t++) {
-            if (t < 3 && !*targets[t]) continue;
+        for (int t = 0; t < ntargets; t++) {
             for (int ti = 0; ti < 2; ti++)
                 for (int fi = 0; fi < 3; fi++) {
                     x.name = targets[t]; x.timeout = timeouts[ti]; x.flags = flags[fi];
