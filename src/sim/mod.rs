@@ -1,13 +1,18 @@
-//! A model of Xen's sysctl LIST handler, for tests and for the `fakexen`
-//! preload shim (feature `sim`).
+//! A model of Xen's livepatch sysctl handlers and of the `xen_version`
+//! hypercall, for tests and for the `fakexen` preload shim (feature `sim`).
 //!
-//! It follows the hypervisor's behaviour (xen-facts §3): the sysctl entry
-//! checks (copy-in, interface version, XSM), the livepatch op checks, and the
-//! LIST handler per interface version 0x13-0x16, reading and writing the
-//! guest's memory only through the handles and only inside memory the
-//! [`GuestMemory`] accepts, exactly where Xen would. Scenario knobs:
-//! preemption, list changes between hypercalls, injected errors, and lies a
-//! broken hypervisor might tell.
+//! It follows the hypervisor's behaviour (xen-facts §3 and §9): the sysctl
+//! entry checks (copy-in, interface version, XSM), the livepatch op checks
+//! (the `pad`/`flags` rule of before and after Xen 4.19), the LIST handler
+//! per interface version 0x13-0x16, UPLOAD, GET and ACTION with Xen's
+//! payload state machine and its scheduled actions (`manage`), and
+//! `XENVER_version`/`_extraversion`/`_build_id` (`version`), reading and
+//! writing the guest's memory only through the handles and only inside
+//! memory the [`GuestMemory`] accepts, exactly where Xen would. Scenario
+//! knobs: preemption, list changes between hypercalls, injected errors,
+//! what each payload's ELF file would tell Xen ([`Module`]), how long
+//! actions stay pending, CPUs that miss the rendezvous, and lies a broken
+//! hypervisor might tell.
 
 use crate::abi::{
     __HYPERVISOR_sysctl, __HYPERVISOR_xen_version, XEN_SYSCTL_livepatch_op, LIVEPATCH_LIST_MAX_NR,
