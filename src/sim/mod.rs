@@ -34,7 +34,7 @@ pub use manage::{Depends, Module, LIVEPATCH_MAX_SIZE};
 pub use memory::{HeapBuffer, Ranges, Tracked};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
-pub use version::XenInfo;
+pub use version::{XenInfo, DEFAULT_BUILD_ID};
 
 const EPERM: i64 = libc::EPERM as i64;
 const EFAULT: i64 = libc::EFAULT as i64;
