@@ -172,7 +172,7 @@ impl Hostile<'_> {
         // SAFETY: the buffer is alive and exclusively borrowed for the whole
         // hypercall; `mem` is dropped before the borrow ends.
         unsafe { mem.register(buf.as_mut_ptr(), buf.len()) };
-        self.sim.hypercall(&mem, 35, buf.as_mut_ptr() as u64)
+        self.sim.hypercall(&mem, 35, [buf.as_mut_ptr() as u64, 0, 0, 0, 0])
     }
 
     fn scribble(&self, buf: &mut HBuf) {
