@@ -53,59 +53,21 @@ mod page;
 pub mod privcmd;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod state;
 pub mod sysctl;
 pub mod xen;
 pub mod xenver;
 
 pub use error::{Error, Result};
 pub use manage::{Action, ActionOptions, Status};
+pub use state::State;
 pub use sysctl::Hypervisor;
 pub use xen::Xen;
 pub use xenver::XenVersion;
 
-use abi::{xen_livepatch_status, LIVEPATCH_STATE_APPLIED, LIVEPATCH_STATE_CHECKED};
+use abi::xen_livepatch_status;
 use list::{Out, Output};
 use std::borrow::Cow;
-
-/// A payload's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Loaded and checked (1).
-    Checked,
-    /// Applied (2).
-    Applied,
-    /// Any other value the hypervisor reported.
-    Unknown(u32),
-}
-
-impl State {
-    /// From `LIVEPATCH_STATE_*`.
-    pub fn from_raw(v: u32) -> State {
-        match v {
-            LIVEPATCH_STATE_CHECKED => State::Checked,
-            LIVEPATCH_STATE_APPLIED => State::Applied,
-            v => State::Unknown(v),
-        }
-    }
-
-    /// The raw value.
-    pub fn raw(self) -> u32 {
-        match self {
-            State::Checked => LIVEPATCH_STATE_CHECKED,
-            State::Applied => LIVEPATCH_STATE_APPLIED,
-            State::Unknown(v) => v,
-        }
-    }
-
-    /// The word `xen-livepatch list` prints.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Checked => "CHECKED",
-            State::Applied => "APPLIED",
-            State::Unknown(_) => "unknown",
-        }
-    }
-}
 
 /// One loaded live patch.
 #[derive(Debug, Clone, PartialEq, Eq)]

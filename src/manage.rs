@@ -19,8 +19,8 @@ use crate::abi::{
     XEN_SYSCTL_LIVEPATCH_GET, XEN_SYSCTL_LIVEPATCH_UPLOAD,
 };
 use crate::error::{Error, Result};
+use crate::state::State;
 use crate::sysctl::{self, at, Buffer, Hypervisor, SYSCTL_SIZE};
-use crate::State;
 
 /// Where the name goes in the call's buffer: right after the sysctl.
 const NAME_AT: usize = SYSCTL_SIZE;

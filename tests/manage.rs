@@ -85,12 +85,12 @@ fn u64_at(b: &[u8], off: usize) -> u64 {
     u64::from_ne_bytes(b[off..off + 8].try_into().unwrap())
 }
 
-/// Reads `len` bytes at the guest address `addr` (here: our own memory).
-fn guest(addr: u64, len: usize) -> Vec<u8> {
-    // SAFETY: the address is inside the live buffer the request came in
-    // (the library put it there), and `len` stays within it (checked by
-    // the callers through the sizes the request carries).
-    unsafe { std::slice::from_raw_parts(addr as *const u8, len) }.to_vec()
+/// Reads `len` bytes at the guest address `addr`, which must lie inside
+/// `mem` (the request's own buffer: where the library puts names and
+/// payloads). Through the slice, so Miri's strict provenance holds.
+fn guest(mem: &Mem, addr: u64, len: usize) -> Vec<u8> {
+    let off = addr.checked_sub(mem.0.as_ptr() as u64).expect("a handle into the request's buffer") as usize;
+    mem.0[off..off + len].to_vec()
 }
 
 impl Hypervisor for Wire {
@@ -106,10 +106,11 @@ impl Hypervisor for Wire {
     }
 
     fn sysctl(&self, buf: &mut Mem) -> xc_livepatch::Result<i64> {
+        let name_size = u16_at(&buf.0, 24) as usize;
+        let name = if name_size <= 128 { guest(buf, u64_at(&buf.0, 16), name_size) } else { Vec::new() };
+        let upload = u32_at(&buf.0, 8) == 0;
+        let payload = if upload { guest(buf, u64_at(&buf.0, 40), u64_at(&buf.0, 32) as usize) } else { Vec::new() };
         let b = &mut buf.0[..136];
-        let name_size = u16_at(b, 24) as usize;
-        let name = if name_size <= 128 { guest(u64_at(b, 16), name_size) } else { Vec::new() };
-        let payload = if u32_at(b, 8) == 0 { guest(u64_at(b, 40), u64_at(b, 32) as usize) } else { Vec::new() };
         self.seen.borrow_mut().push(Seen { sysctl: b.to_vec(), name, payload });
         if u32_at(b, 4) != self.iface {
             return Err(Error::Hypervisor { errno: libc::EACCES });

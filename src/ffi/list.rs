@@ -1,6 +1,6 @@
 //! `xc_livepatch_list_get_sizes` and `xc_livepatch_list`.
 
-use super::{boundary, xc_interface};
+use super::boundary::{boundary, xc_interface};
 use crate::abi::xen_livepatch_status;
 use crate::error::Error;
 use crate::list::{self, Out, Output};

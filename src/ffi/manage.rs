@@ -7,7 +7,7 @@
 //! written only on success (libxenctrl copies it out even when the call
 //! failed); the name is read no further than 128 bytes.
 
-use super::{boundary, c_name, xc_interface};
+use super::boundary::{boundary, c_name, xc_interface};
 use crate::abi::xen_livepatch_status;
 use crate::error::Error;
 use crate::manage::{self, Action};
