@@ -613,3 +613,15 @@ fn saved_state_restores_payloads_applied_order_reverted_and_the_pending_action()
     assert_eq!(status(&next, "b"), Ok((CHECKED, -libc::EINVAL)), "b was reverted");
     assert!(next.sim().load_state("bogus 1").is_err());
 }
+
+#[test]
+fn the_librarys_xenver_reads_the_version_and_build_id_the_scenario_sets() {
+    use xc_livepatch::xenver;
+    let sc = scenario::parse("xen-version 4.22\nextraversion .0-rc\nbuild-id 00112233445566778899aabbccddeeff0a0b0c0d")
+        .unwrap();
+    let hv = ScenarioHypervisor::new(&sc);
+    assert_eq!(xenver::version(&hv).unwrap().to_string(), "4.22.0-rc");
+    assert_eq!(xenver::hex(&xenver::build_id(&hv).unwrap()), "00112233445566778899aabbccddeeff0a0b0c0d");
+    let none = ScenarioHypervisor::new(&scenario::parse("build-id none").unwrap());
+    assert_eq!(xenver::build_id(&none).unwrap_err().errno(), libc::ENODATA);
+}

@@ -164,6 +164,10 @@ static void check(const char *name, const struct call *c, enum doc doc)
 static char pnames[MAXP][128], checked[128];
 static int npayloads;
 static unsigned iface = 0x15;
+/* What the scenario says xen_version reports (the model's defaults). */
+static unsigned xv_major = 4, xv_minor = 17;
+static char xv_extra[64] = ".7";
+static char xv_build_id[600] = "5e6d0b1c2738495a6b7c8d9eafb0c1d2e3f40516";
 
 static void read_scenario(void)
 {
@@ -173,6 +177,9 @@ static void read_scenario(void)
     if (!f) return;
     while (fgets(line, sizeof line, f)) {
         if (!strncmp(line, "interface ", 10)) iface = strtoul(line + 10, NULL, 0);
+        sscanf(line, "xen-version %u.%u", &xv_major, &xv_minor);
+        sscanf(line, "extraversion %63s", xv_extra);
+        sscanf(line, "build-id %599s", xv_build_id);
         if (sscanf(line, "payload %127s", name) != 1) continue;
         if (npayloads < MAXP) strcpy(pnames[npayloads++], name);
         if (!strstr(line, "state=applied") && !*checked) strcpy(checked, name);
@@ -185,6 +192,37 @@ static unsigned char *elf(size_t n, int magic)
     unsigned char *p = calloc(1, n ? n : 1);
     if (magic && n >= 4) memcpy(p, "\177ELF", 4);
     return p;
+}
+
+/*
+ * The real libxenctrl's xc_version, through privcmd hypercall 17 to the
+ * model: the version, extraversion and build id the scenario sets.
+ */
+typedef int (*version_fn)(xch_t *, int, void *);
+static void xen_version_cases(version_fn xc_version)
+{
+    char note[1200];
+    int v = xc_version(xch, 0 /* XENVER_version */, NULL);
+    snprintf(note, sizeof note, "got %#x, want %#x", v, xv_major << 16 | xv_minor);
+    verdict(v == (int)(xv_major << 16 | xv_minor), "xc_version XENVER_version (hypercall 17)", v == (int)(xv_major << 16 | xv_minor) ? "" : note);
+    char extra[16];
+    memset(extra, 0x5a, sizeof extra);
+    int r = xc_version(xch, 1 /* XENVER_extraversion */, extra);
+    int ok = r == 0 && !strncmp(extra, xv_extra, sizeof extra) && memchr(extra, 0, sizeof extra);
+    snprintf(note, sizeof note, "rc %d, got \"%.16s\", want \"%s\"", r, extra, xv_extra);
+    verdict(ok, "xc_version XENVER_extraversion", ok ? "" : note);
+    struct { uint32_t len; unsigned char buf[256]; } id = {.len = sizeof id.buf};
+    r = xc_version(xch, 10 /* XENVER_build_id */, &id);
+    char hex[520] = "";
+    for (int i = 0; i < r && i < 256; i++) sprintf(hex + 2 * i, "%02x", id.buf[i]);
+    int none = !strcmp(xv_build_id, "none");
+    ok = none ? r < 0 && errno == ENODATA : r > 0 && !strcmp(hex, xv_build_id);
+    snprintf(note, sizeof note, "rc %d, got %s, want %s", r, hex, xv_build_id);
+    verdict(ok, "xc_version XENVER_build_id", ok ? "" : note);
+    id.len = 1;
+    r = xc_version(xch, 10, &id);
+    ok = none || (r < 0 && errno == ENOBUFS);
+    verdict(ok, "xc_version XENVER_build_id, len 1 (ENOBUFS)", ok ? "" : "not ENOBUFS");
 }
 
 int main(int argc, char **argv)
@@ -212,6 +250,9 @@ int main(int argc, char **argv)
     xch = xopen(NULL, NULL, 0);
     if (!xch) { fprintf(stderr, "xc_interface_open failed\n"); return 2; }
     enum doc base = iface != 0x15 ? DOC_IFACE : DOC_NONE;
+    version_fn xc_version = (version_fn)dlsym(hr, "xc_version");
+    if (!xc_version) { fprintf(stderr, "no xc_version\n"); return 2; }
+    xen_version_cases(xc_version);
 
     char n127[128], n128[129], nm[256];
     memset(n127, 'u', 127); n127[127] = 0;
