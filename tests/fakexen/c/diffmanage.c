@@ -168,6 +168,8 @@ static unsigned iface = 0x15;
 static unsigned xv_major = 4, xv_minor = 17;
 static char xv_extra[64] = ".7";
 static char xv_build_id[600] = "5e6d0b1c2738495a6b7c8d9eafb0c1d2e3f40516";
+/* XSM denial: the build id is EPERM; FLASK also hides the extraversion. */
+static int xsm_deny, xsm_flask;
 
 static void read_scenario(void)
 {
@@ -180,6 +182,10 @@ static void read_scenario(void)
         sscanf(line, "xen-version %u.%u", &xv_major, &xv_minor);
         sscanf(line, "extraversion %63s", xv_extra);
         sscanf(line, "build-id %599s", xv_build_id);
+        if (!strncmp(line, "xsm ", 4) && !strstr(line, "allow")) {
+            xsm_deny = 1;
+            xsm_flask = strstr(line, "flask") != NULL;
+        }
         if (sscanf(line, "payload %127s", name) != 1) continue;
         if (npayloads < MAXP) strcpy(pnames[npayloads++], name);
         if (!strstr(line, "state=applied") && !*checked) strcpy(checked, name);
@@ -208,6 +214,7 @@ static void xen_version_cases(version_fn xc_version)
     char extra[16];
     memset(extra, 0x5a, sizeof extra);
     int r = xc_version(xch, 1 /* XENVER_extraversion */, extra);
+    if (xsm_flask) strcpy(xv_extra, "<denied>");
     int ok = r == 0 && !strncmp(extra, xv_extra, sizeof extra) && memchr(extra, 0, sizeof extra);
     snprintf(note, sizeof note, "rc %d, got \"%.16s\", want \"%s\"", r, extra, xv_extra);
     verdict(ok, "xc_version XENVER_extraversion", ok ? "" : note);
@@ -216,13 +223,83 @@ static void xen_version_cases(version_fn xc_version)
     char hex[520] = "";
     for (int i = 0; i < r && i < 256; i++) sprintf(hex + 2 * i, "%02x", id.buf[i]);
     int none = !strcmp(xv_build_id, "none");
-    ok = none ? r < 0 && errno == ENODATA : r > 0 && !strcmp(hex, xv_build_id);
-    snprintf(note, sizeof note, "rc %d, got %s, want %s", r, hex, xv_build_id);
+    if (xsm_deny) ok = r < 0 && errno == EPERM;
+    else ok = none ? r < 0 && errno == ENODATA : r > 0 && !strcmp(hex, xv_build_id);
+    snprintf(note, sizeof note, "rc %d, got %s, want %s", r, hex, xsm_deny ? "EPERM" : xv_build_id);
     verdict(ok, "xc_version XENVER_build_id", ok ? "" : note);
     id.len = 1;
     r = xc_version(xch, 10, &id);
-    ok = none || (r < 0 && errno == ENOBUFS);
+    ok = none || xsm_deny || (r < 0 && errno == ENOBUFS);
     verdict(ok, "xc_version XENVER_build_id, len 1 (ENOBUFS)", ok ? "" : "not ENOBUFS");
+}
+
+/* Names of 127 and 128 bytes (the longest Xen takes; one too many). */
+static char n127[128], n128[129];
+
+static void get_cases(enum doc base)
+{
+    char nm[256];
+    struct call c = {.op = OP_GET};
+    for (int i = 0; i < npayloads; i++) {
+        c.name = pnames[i];
+        snprintf(nm, sizeof nm, "get %s", pnames[i]);
+        check(nm, &c, base);
+    }
+    c.name = "nosuch"; check("get unknown name (ENOENT)", &c, base);
+    c.name = ""; check("get empty name", &c, base);
+    c.name = n127; check("get 127-byte unknown name", &c, base);
+    c.name = n128; check("get 128-byte name (EINVAL before the call)", &c, DOC_NONE);
+    c.name = NULL; check("get NULL name", &c, DOC_NONE);
+    if (*checked) { c.name = checked; c.null_status = 1; check("get NULL status", &c, DOC_NULL_CRASH); }
+}
+
+static void upload_cases(enum doc base)
+{
+    unsigned char *p4k = elf(4096, 1), *pmax = elf(2 * MiB + 1, 1), *pnot = elf(4096, 0);
+    struct call u = {.op = OP_UPLOAD, .name = "new", .payload = p4k, .size = 4096};
+    check("upload new 4 KiB", &u, base);
+    u.size = 64; check("upload new 64 B (an ELF header)", &u, base);
+    u.size = 63; check("upload new 63 B (shorter than an ELF header)", &u, base);
+    u.size = 0; check("upload size 0", &u, base);
+    u.payload = pmax; u.size = 2 * MiB; check("upload 2 MiB (the most Xen takes)", &u, base);
+    u.size = 2 * MiB + 1; check("upload 2 MiB + 1", &u, base);
+    u.payload = pnot; u.size = 4096; check("upload not an ELF", &u, base);
+    u.payload = p4k;
+    if (*checked) { u.name = checked; check("upload a loaded name (EEXIST)", &u, base); }
+    u.name = ""; check("upload empty name", &u, base);
+    u.name = n127; check("upload 127-byte name", &u, base);
+    u.name = n128; check("upload 128-byte name (EINVAL)", &u, DOC_NONE);
+    u.name = NULL; check("upload NULL name", &u, DOC_NONE);
+    u.name = "new"; u.payload = NULL; check("upload NULL payload", &u, DOC_NONE);
+    free(p4k); free(pmax); free(pnot);
+}
+
+/* The four actions on every name, with the tool's and Xen's default
+ * timeouts and with NODEPS and unknown flag bits. */
+static void action_cases(enum doc base)
+{
+    char nm[256];
+    const char *targets[MAXP + 2];
+    int ntargets = 0;
+    for (int i = 0; i < npayloads; i++) targets[ntargets++] = pnames[i];
+    targets[ntargets++] = "nosuch";
+    targets[ntargets++] = "";
+    const uint32_t timeouts[] = {0, 30000000};
+    const uint32_t flags[] = {0, 1, 0xfffffffe};
+    for (int a = 0; a < NACT; a++) {
+        struct call x = {.op = OP_ACTION, .act = a};
+        for (int t = 0; t < ntargets; t++) {
+            for (int ti = 0; ti < 2; ti++)
+                for (int fi = 0; fi < 3; fi++) {
+                    x.name = targets[t]; x.timeout = timeouts[ti]; x.flags = flags[fi];
+                    snprintf(nm, sizeof nm, "%s '%s' timeout=%u flags=%#x", act_name[a], targets[t], x.timeout, x.flags);
+                    check(nm, &x, base);
+                }
+        }
+        x.timeout = x.flags = 0;
+        x.name = n128; snprintf(nm, sizeof nm, "%s 128-byte name (EINVAL)", act_name[a]); check(nm, &x, DOC_NONE);
+        x.name = NULL; snprintf(nm, sizeof nm, "%s NULL name", act_name[a]); check(nm, &x, DOC_NULL_CRASH);
+    }
 }
 
 int main(int argc, char **argv)
@@ -254,65 +331,11 @@ int main(int argc, char **argv)
     if (!xc_version) { fprintf(stderr, "no xc_version\n"); return 2; }
     xen_version_cases(xc_version);
 
-    char n127[128], n128[129], nm[256];
-    memset(n127, 'u', 127); n127[127] = 0;
-    memset(n128, 'u', 128); n128[128] = 0;
-
-    /* GET */
-    struct call c = {.op = OP_GET};
-    for (int i = 0; i < npayloads; i++) {
-        c.name = pnames[i];
-        snprintf(nm, sizeof nm, "get %s", pnames[i]);
-        check(nm, &c, base);
-    }
-    c.name = "nosuch"; check("get unknown name (ENOENT)", &c, base);
-    c.name = ""; check("get empty name", &c, base);
-    c.name = n127; check("get 127-byte unknown name", &c, base);
-    c.name = n128; check("get 128-byte name (EINVAL before the call)", &c, DOC_NONE);
-    c.name = NULL; check("get NULL name", &c, DOC_NONE);
-    if (*checked) { c.name = checked; c.null_status = 1; check("get NULL status", &c, DOC_NULL_CRASH); }
-
-    /* UPLOAD */
-    unsigned char *p4k = elf(4096, 1), *pmax = elf(2 * MiB + 1, 1), *pnot = elf(4096, 0);
-    struct call u = {.op = OP_UPLOAD, .name = "new", .payload = p4k, .size = 4096};
-    check("upload new 4 KiB", &u, base);
-    u.size = 64; check("upload new 64 B (an ELF header)", &u, base);
-    u.size = 63; check("upload new 63 B (shorter than an ELF header)", &u, base);
-    u.size = 0; check("upload size 0", &u, base);
-    u.payload = pmax; u.size = 2 * MiB; check("upload 2 MiB (the most Xen takes)", &u, base);
-    u.size = 2 * MiB + 1; check("upload 2 MiB + 1", &u, base);
-    u.payload = pnot; u.size = 4096; check("upload not an ELF", &u, base);
-    u.payload = p4k;
-    if (*checked) { u.name = checked; check("upload a loaded name (EEXIST)", &u, base); }
-    u.name = ""; check("upload empty name", &u, base);
-    u.name = n127; check("upload 127-byte name", &u, base);
-    u.name = n128; check("upload 128-byte name (EINVAL)", &u, DOC_NONE);
-    u.name = NULL; check("upload NULL name", &u, DOC_NONE);
-    u.name = "new"; u.payload = NULL; check("upload NULL payload", &u, DOC_NONE);
-
-    /* The four actions on every name, with the tool's and Xen's default
-     * timeouts and with NODEPS and unknown flag bits. */
-    const char *targets[MAXP + 2];
-    int ntargets = 0;
-    for (int i = 0; i < npayloads; i++) targets[ntargets++] = pnames[i];
-    targets[ntargets++] = "nosuch";
-    targets[ntargets++] = "";
-    const uint32_t timeouts[] = {0, 30000000};
-    const uint32_t flags[] = {0, 1, 0xfffffffe};
-    for (int a = 0; a < NACT; a++) {
-        struct call x = {.op = OP_ACTION, .act = a};
-        for (int t = 0; t < ntargets; t++) {
-            for (int ti = 0; ti < 2; ti++)
-                for (int fi = 0; fi < 3; fi++) {
-                    x.name = targets[t]; x.timeout = timeouts[ti]; x.flags = flags[fi];
-                    snprintf(nm, sizeof nm, "%s '%s' timeout=%u flags=%#x", act_name[a], targets[t], x.timeout, x.flags);
-                    check(nm, &x, base);
-                }
-        }
-        x.timeout = x.flags = 0;
-        x.name = n128; snprintf(nm, sizeof nm, "%s 128-byte name (EINVAL)", act_name[a]); check(nm, &x, DOC_NONE);
-        x.name = NULL; snprintf(nm, sizeof nm, "%s NULL name", act_name[a]); check(nm, &x, DOC_NULL_CRASH);
-    }
+    memset(n127, 'u', 127);
+    memset(n128, 'u', 128);
+    get_cases(base);
+    upload_cases(base);
+    action_cases(base);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
