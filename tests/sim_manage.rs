@@ -613,7 +613,7 @@ fn saved_state_restores_payloads_applied_order_reverted_and_the_pending_action()
     assert_eq!(status(&next, "b"), Ok((CHECKED, -libc::EINVAL)), "b was reverted");
     assert!(next.sim().load_state("bogus 1").is_err());
     // Not hex (a multi-byte character where two hex digits belong): an error, no panic.
-    assert!(next.sim().load_state("payload a\u{e9} 1 0 -").is_err());
+    assert!(next.sim().load_state("payload a\u{e9}b 1 0 -").is_err());
     assert!(next.sim().load_state("payload 61 one 0 -").is_err());
 }
 
