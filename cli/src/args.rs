@@ -61,7 +61,9 @@ pub struct ListArgs {
 
     /// Write the output to FILE instead of stdout, atomically (a temporary
     /// file in the same directory, then rename), so that a reader such as
-    /// node_exporter's textfile collector never sees half a file.
+    /// node_exporter's textfile collector never sees half a file. A FILE that
+    /// exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is
+    /// written in place as the shell's `>` would, never replaced.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
