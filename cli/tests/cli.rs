@@ -278,3 +278,19 @@ fn output_file_gets_the_same_bytes_as_stdout() {
     assert_eq!(left.len(), 4, "temporary files left: {left:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn dump_has_exactly_one_line_per_payload_whatever_the_names() {
+    // Names with a newline, a tab-free backslash, quotes, non-UTF-8 bytes.
+    let o = run(&["--sim", &scenario("cli/tests/scenarios/02-hostile-names.scn"), "list", "--format", "dump"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = o.stdout;
+    let lines: Vec<&[u8]> = text.strip_suffix(b"\n").unwrap().split(|&b| b == b'\n').collect();
+    assert_eq!(lines[0], b"count 9");
+    assert_eq!(lines.len(), 1 + 9, "{}", String::from_utf8_lossy(&text));
+    for l in &lines[1..] {
+        assert_eq!(l.iter().filter(|&&b| b == b'\t').count(), 3, "{}", String::from_utf8_lossy(l));
+    }
+    assert!(lines.contains(&&b"new\\x0aline\t1\t0\t593d3200"[..]), "{}", String::from_utf8_lossy(&text));
+    assert!(lines.contains(&&b"back\\\\slash\t2\t-16\t583d3100"[..]), "{}", String::from_utf8_lossy(&text));
+}
