@@ -61,7 +61,9 @@ pub struct ListArgs {
 
     /// Write the output to FILE instead of stdout, atomically (a temporary
     /// file in the same directory, then rename), so that a reader such as
-    /// node_exporter's textfile collector never sees half a file.
+    /// node_exporter's textfile collector never sees half a file. A FILE that
+    /// exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is
+    /// written in place as the shell's `>` would, never replaced.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -102,7 +104,7 @@ json: one JSON document (schema: xc-livepatch-list.schema.json): source (xen or 
 
 prometheus: the Prometheus text format, for node_exporter's textfile collector: xen_livepatch_list_success, xen_livepatch_list_errno, xen_livepatch_sysctl_interface, xen_livepatch_list_version, xen_livepatch_payloads, xen_livepatch_info{name,state} and xen_livepatch_rc{name}, each with HELP and TYPE. A failed listing is still written (success 0, the errno, no payload series) and exits 1. A name that is not valid UTF-8 gets U+FFFD replacements and a name_base64 label.
 
-dump: `count N`, then one line per payload: name, state number, rc and the metadata in hex, tab-separated (for test harnesses).
+dump: `count N`, then one line per payload: name (a backslash as `\\\\`, control bytes as `\\xNN`), state number, rc and the metadata in hex, tab-separated (for test harnesses).
 
 In every format but table, a failure prints one line on stderr naming the errno, with a hint, and exits 1."
     };

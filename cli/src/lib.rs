@@ -11,7 +11,7 @@
 //! | [`prometheus`] | the Prometheus text format |
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
-//! | [`output`] | stdout (quiet on EPIPE) or an atomically replaced file |
+//! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
 
 pub mod args;

@@ -35,8 +35,10 @@ pub fn run(cli: &Cli) -> u8 {
     let source = match Source::open(cli.sim.as_deref()) {
         Ok(s) => s,
         Err(msg) => {
+            // A scenario the command cannot use is an error in its input,
+            // as a usage error is.
             stderr(format!("xc-livepatch: {msg}\n").as_bytes());
-            return 1;
+            return 2;
         }
     };
     match &cli.command {

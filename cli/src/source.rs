@@ -16,7 +16,8 @@ pub enum Source {
 }
 
 impl Source {
-    /// The real hypervisor, or the scenario at `sim`.
+    /// The real hypervisor, or the scenario at `sim`. The error is one line
+    /// (the scenario file cannot be read, or is invalid or out of bounds).
     pub fn open(sim: Option<&Path>) -> Result<Source, String> {
         match sim {
             None => Ok(Source::Xen),
@@ -54,9 +55,8 @@ impl Source {
 
 #[cfg(feature = "sim")]
 fn simulated(path: &Path) -> Result<Source, String> {
-    use xc_livepatch::sim::scenario::{parse, ScenarioHypervisor};
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read scenario {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("scenario {}: not UTF-8 text", path.display()))?;
+    use xc_livepatch::sim::scenario::{parse, read_file, ScenarioHypervisor};
+    let text = read_file(path)?;
     let sc = parse(&text).map_err(|e| format!("scenario {}: {e}", path.display()))?;
     Ok(Source::Sim(Box::new(ScenarioHypervisor::new(&sc))))
 }
