@@ -3,7 +3,7 @@
 
 use crate::args::{Cli, Command, Format, ListArgs};
 use crate::source::Source;
-use crate::{dump, errno, json, output, prometheus, table};
+use crate::{dump, errno, json, manage, output, prometheus, table};
 use std::io::Write as _;
 use xc_livepatch::Error;
 
@@ -48,6 +48,12 @@ pub fn run(cli: &Cli) -> u8 {
                 1
             }
         },
+        Command::Upload(a) => manage::upload(&source, a),
+        Command::Apply(a) => manage::apply(&source, a),
+        Command::Revert(a) => manage::other_action(&source, xc_livepatch::Action::Revert, a),
+        Command::Replace(a) => manage::other_action(&source, xc_livepatch::Action::Replace, a),
+        Command::Unload(a) => manage::other_action(&source, xc_livepatch::Action::Unload, a),
+        Command::Load(a) => manage::load(&source, a),
     }
 }
 
