@@ -43,9 +43,15 @@ pub fn inspect(bytes: &[u8]) -> Result<PayloadElf, String> {
         _ => return Err("not an ELF file; a live patch is an ELF relocatable object".into()),
     }
     let file = ElfFile64::<Endianness>::parse(bytes).map_err(|e| format!("a damaged ELF file ({e})"))?;
-    if file.kind() != ObjectKind::Relocatable {
-        return Err(format!("an ELF {:?} file, not a relocatable object (ET_REL) as live patches are", file.kind())
-            .to_lowercase());
+    let kind = match file.kind() {
+        ObjectKind::Relocatable => None,
+        ObjectKind::Executable => Some("an ELF executable (ET_EXEC)"),
+        ObjectKind::Dynamic => Some("an ELF shared object or position-independent executable (ET_DYN)"),
+        ObjectKind::Core => Some("an ELF core dump (ET_CORE)"),
+        _ => Some("an ELF file of an unknown type"),
+    };
+    if let Some(kind) = kind {
+        return Err(format!("{kind}, not a relocatable object (ET_REL) as live patches are"));
     }
     if let Some(host) = host_architecture() {
         if file.architecture() != host {

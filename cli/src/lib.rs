@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`args`] | the command line (clap), help texts, the man page's source |
 //! | [`source`] | the real hypervisor or a scenario, and its snapshot |
+//! | [`identity`] | the hypervisor's version and build id |
 //! | [`control`] | what the managing subcommands ask of a hypervisor |
 //! | [`step`] | one upload or action as data: asked, before, after, outcome |
 //! | [`actions`] | apply, revert, replace, unload, and the wait for them |
@@ -28,6 +29,7 @@ pub mod control;
 pub mod dump;
 pub mod elf;
 pub mod errno;
+pub mod identity;
 pub mod json;
 pub mod lines;
 pub mod manage;

@@ -75,7 +75,7 @@ fn list(source: &Source, a: &ListArgs) -> u8 {
     let format = a.effective_format();
     match (&result, format) {
         (_, Format::Prometheus) => {
-            let bytes = prometheus::render(&result, &a.label_metadata);
+            let bytes = prometheus::render(&result, &a.label_metadata, &source.identity());
             let status = match &result {
                 Ok(_) => 0,
                 Err(f) => {
@@ -88,7 +88,7 @@ fn list(source: &Source, a: &ListArgs) -> u8 {
             written.max(status)
         }
         (Ok(s), Format::Table) => emit(file, &table::render(s), 0),
-        (Ok(s), Format::Json) => emit(file, &json::render(s, source.name()), 0),
+        (Ok(s), Format::Json) => emit(file, &json::render(s, source.name(), &source.identity()), 0),
         (Ok(s), Format::Dump) => emit(file, &dump::render(s), 0),
         (Err(f), Format::Table) => {
             stderr(&table::failure(f));

@@ -3,6 +3,7 @@
 //! library's simulated one.
 
 use crate::control::Control;
+use crate::identity::Identity;
 use std::path::Path;
 use xc_livepatch::{Action, ActionOptions, Error, Failure, Snapshot, Status, XenVersion};
 
@@ -55,14 +56,15 @@ impl Source {
 
 impl Source {
     /// The hypervisor's version and build id, each as far as it could be read.
-    pub fn identity(&self) -> (Result<XenVersion, Error>, Result<Vec<u8>, Error>) {
-        match self {
+    pub fn identity(&self) -> Identity {
+        let (version, build_id): (Result<XenVersion, Error>, _) = match self {
             Source::Xen => (xc_livepatch::xen_version(), xc_livepatch::build_id()),
             #[cfg(feature = "sim")]
             Source::Sim(hv) => {
                 (xc_livepatch::xenver::version(hv.as_ref()), xc_livepatch::xenver::build_id(hv.as_ref()))
             }
-        }
+        };
+        Identity { version: version.ok().map(|v| v.to_string()), build_id: build_id.ok() }
     }
 }
 
