@@ -3,7 +3,8 @@
 #  1. Rust, over the simulated hypervisor and the library's real mmap'd
 #     buffers: every allocation (mmap/madvise) of a list call failing in
 #     turn; 8 threads x 1000 get_sizes + list while payloads come and go;
-#     fork during and between list calls (tests/hardening_*.rs).
+#     fork during and between list calls (tests/hardening_*.rs); the
+#     environment knob ignored in a set-user-ID copy (tests/secure_env.rs).
 #  2. A bounded libFuzzer run (FUZZ_SECONDS, default 60) of fuzz/list_hostile,
 #     a hostile hypervisor model, from the committed seed corpus; and
 #     FUZZ_MANAGE_RUNS (default 300000) runs of fuzz/manage_hostile (upload,
@@ -41,6 +42,13 @@ rust_tests() {
   return "${PIPESTATUS[0]}"
 }
 part "rust: allocation failure, 8 threads x 1000, fork" rust_tests
+# Needs root: a set-user-ID copy of the test binary, run as nobody.
+secure_env() {
+  cargo test --release --locked --test secure_env -- --ignored --exact \
+    the_knob_is_ignored_in_a_set_user_id_process_and_honoured_otherwise 2>&1 | grep -E "^test |test result|panicked|left|right"
+  return "${PIPESTATUS[0]}"
+}
+part "rust: XC_LIVEPATCH_KEEP_BYTES ignored in a set-user-ID process (AT_SECURE)" secure_env
 
 # ---- 2. Fuzz -----------------------------------------------------------------
 fuzz() {

@@ -180,8 +180,7 @@ fn shim() -> &'static Shim {
         let scen = match std::env::var_os("FAKEXEN_SCENARIO") {
             None => Scenario::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(&p)
-                    .unwrap_or_else(|e| die(&format!("cannot read scenario {}: {e}", p.to_string_lossy())));
+                let text = scenario::read_file(std::path::Path::new(&p)).unwrap_or_else(|e| die(&e));
                 scenario::parse(&text).unwrap_or_else(|e| die(&format!("scenario {}: {e}", p.to_string_lossy())))
             }
         };
