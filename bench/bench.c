@@ -2,6 +2,9 @@
  * Times xc_livepatch_list_get_sizes() + xc_livepatch_list() as a toolstack
  * calls them (probe, then list everything from 0), with whichever library
  * provides them: the real libxenctrl, or ours when LD_PRELOADed in front.
+ * Built with -DLPBENCH_FLOOR and floor.c instead of -lxenctrl, it times the
+ * floor's two functions the same way (the floor program: one kept buffer,
+ * no checks; see floor.c).
  *
  *   bench ITERATIONS [WARMUP]
  *
@@ -14,36 +17,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xenctrl.h>
+#include "bench.h"
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return (x > y) - (x < y);
-}
+#ifdef LPBENCH_FLOOR
+#include "floor.h"
+#define GET_SIZES floor_get_sizes
+#define LIST floor_list
+#else
+#define GET_SIZES xc_livepatch_list_get_sizes
+#define LIST xc_livepatch_list
+#endif
 
 int main(int argc, char **argv)
 {
     int iters = argc > 1 ? atoi(argv[1]) : 10;
     int warmup = argc > 2 ? atoi(argv[2]) : 0;
+#ifdef LPBENCH_FLOOR
+    xc_interface *xch = NULL;
+    if (floor_init(0, 0, 0)) { perror("floor_init"); return 1; }
+#else
     xc_interface *xch = xc_interface_open(NULL, NULL, 0);
     if (!xch) { perror("xc_interface_open"); return 1; }
+#endif
 
     unsigned int nr = 0;
     uint32_t name_sz = 0, meta_sz = 0;
-    if (xc_livepatch_list_get_sizes(xch, &nr, &name_sz, &meta_sz)) {
+    if (GET_SIZES(xch, &nr, &name_sz, &meta_sz)) {
         fprintf(stderr, "get_sizes: %s\n", strerror(errno));
         return 1;
     }
     unsigned int cap = nr ? nr : 1;
+#ifdef LPBENCH_FLOOR
+    /* The floor's one buffer, for what the first probe found. */
+    if (floor_init(cap, name_sz, meta_sz)) { perror("floor_init"); return 1; }
+#endif
     struct xen_livepatch_status *info = malloc(cap * sizeof(*info));
     char *name = malloc(name_sz + 1);
     uint32_t *len = malloc(cap * sizeof(*len));
@@ -57,11 +65,11 @@ int main(int argc, char **argv)
         long long t0 = now_ns();
         unsigned int n = 0, done = 0, left = 0;
         uint32_t ns = 0, ms = 0;
-        if (xc_livepatch_list_get_sizes(xch, &n, &ns, &ms)) {
+        if (GET_SIZES(xch, &n, &ns, &ms)) {
             fprintf(stderr, "get_sizes: %s\n", strerror(errno));
             return 1;
         }
-        if (n && xc_livepatch_list(xch, n, 0, info, name, len, ns, meta, mlen, ms + 1, &done, &left)) {
+        if (n && LIST(xch, n, 0, info, name, len, ns, meta, mlen, ms + 1, &done, &left)) {
             fprintf(stderr, "list: %s\n", strerror(errno));
             return 1;
         }
@@ -76,6 +84,8 @@ int main(int argc, char **argv)
         printf("iterations %d median_ns %lld min_ns %lld entries %llu bytes %llu\n",
                iters, t[iters / 2], t[0], entries, bytes);
     }
+#ifndef LPBENCH_FLOOR
     xc_interface_close(xch);
+#endif
     return 0;
 }

@@ -8,7 +8,7 @@
 # (hypercalls, buffer mappings: an LD_PRELOAD counter), time get_sizes + list of
 # everything with interleaved rounds for the real libxenctrl 4.17 (dlopen), this
 # library (target/release) and a second copy of it (a noise control), the floor
-# (bench/real-xen/floor.c) and any --variant builds of the library. Writes docs/bench-real-xen.csv and prints the README rows.
+# (bench/floor.c) and any --variant builds of the library. Writes docs/bench-real-xen.csv and prints the README rows.
 # --profile adds scratch builds of this commit with one cost removed each
 # (bench/real-xen/variant.py: getpid, nocheck, nocap), timed in the same processes.
 # Reuses tests/real-xen (fetch.sh, boot.py, extract-vmlinux.py, gen-payloads.py)
@@ -86,7 +86,7 @@ fi
 IR=$WORK/ir
 mkdir -p "$IR"/{bin,lib/x86_64-linux-gnu,lib64,lib/modules,b/bin,b/lib}
 CFLAGS="-O2 -Wall -Wextra -Werror"
-gcc $CFLAGS -o "$IR/b/bin/driver" "$HERE/real-xen/driver.c" "$HERE/real-xen/floor.c" "$HERE/real-xen/unload.c" -ldl || die "driver build failed"
+gcc $CFLAGS -o "$IR/b/bin/driver" "$HERE/real-xen/driver.c" "$HERE/floor.c" "$HERE/real-xen/unload.c" -ldl || die "driver build failed"
 gcc $CFLAGS -shared -fPIC -o "$IR/b/lib/counter.so" "$HERE/real-xen/counter.c" -ldl || die "counter build failed"
 cp "$ROOT/target/release/libxc_livepatch.so" "$IR/b/lib/ours.so"
 # ours-copy: the same library once more, a noise control (it differs from ours

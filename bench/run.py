@@ -7,8 +7,8 @@ preemption or not) it runs bench/bench.c once per library, one process each,
 timing `get_sizes` + `list` over many iterations, and twice more per library to
 read exact per-call counts from fakexen (the difference between a process doing
 1 and one doing 1 + K iterations, divided by K: steady state). The floor
-program bench/floor.c (one kept mapping, no checks, one copy out per array;
-test-only) is timed the same way, in rounds alternating with ours, and the
+program (bench/bench.c built over bench/floor.c: one kept mapping, no checks,
+one copy out per array; test-only) is timed the same way, in rounds alternating with ours, and the
 ratio ours / floor printed beside ours / libxenctrl.
 
     python3 bench/run.py --bench BIN --floor BIN [--quick] [--csv docs/bench.csv] [--svg docs/bench.svg]
@@ -176,7 +176,7 @@ def svg_plot(rows, path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", help="bench/bench.c, built (needed unless --replot)")
-    ap.add_argument("--floor", help="bench/floor.c, built (needed unless --replot)")
+    ap.add_argument("--floor", help="bench/bench.c built with -DLPBENCH_FLOOR over bench/floor.c (needed unless --replot)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--csv", default=os.path.join(ROOT, "docs/bench.csv"))
     ap.add_argument("--svg", default=os.path.join(ROOT, "docs/bench.svg"))

@@ -10,5 +10,5 @@ cargo build --release --locked -q
 cargo build --release --locked -q -p fakexen
 bin=$(mktemp -d); trap 'rm -rf "$bin"' EXIT
 gcc -O2 -Wall -Wextra -Werror -o "$bin/bench" bench/bench.c -lxenctrl
-gcc -O2 -Wall -Wextra -Werror -o "$bin/floor" bench/floor.c
+gcc -O2 -Wall -Wextra -Werror -DLPBENCH_FLOOR -o "$bin/floor" bench/bench.c bench/floor.c
 python3 bench/run.py --bench "$bin/bench" --floor "$bin/floor" "$@"

@@ -7,8 +7,8 @@
 #   fuzz/find-defect.sh [MUTANT...] [-t SECONDS]
 #
 # Mutants (default: all):
-#   name-cap   drop `r.name_total_size > name_cap - name_used` from the capacity check
-#   meta-cap   drop `r.metadata_total_size > meta_cap - meta_used` from it
+#   name-cap   drop `r.name_total_size > caps.name - p.name_used` from the capacity check
+#   meta-cap   drop `r.metadata_total_size > caps.metadata - p.meta_used` from it
 #   count-nr   drop `.filter(|&c| c <= nr)` (more entries than requested)
 #   no-progress drop the `count == 0 && r.left > 0` guard
 # Exit status: 0 if every mutant was caught within the time limit.
@@ -43,9 +43,9 @@ import re, sys
 path, m = sys.argv[1], sys.argv[2]
 s = open(path).read()
 pats = {
-    "name-cap": r"r\.name_total_size > name_cap - name_used \|\| ",
-    "meta-cap": r" \|\| r\.metadata_total_size > meta_cap - meta_used",
-    "count-nr": r"\n\s*\.filter\(\|&c\| c <= nr\)",
+    "name-cap": r"r\.name_total_size > caps\.name - p\.name_used \|\| ",
+    "meta-cap": r" \|\| r\.metadata_total_size > caps\.metadata - p\.meta_used",
+    "count-nr": r"\.filter\(\|&c\| c <= nr\)",
     "no-progress": r"\n\s*if count == 0 && r\.left > 0 \{\n[^}]*\}",
 }
 t, n = re.subn(pats[m], "", s, count=1)

@@ -16,10 +16,12 @@
 //! state maps nothing; but hypercall memory is pinned, so the pool is
 //! bounded: once a call returns it holds at most [`POOL_SLOTS`] buffers of at
 //! most [`keep_bytes`] in total (default [`DEFAULT_KEEP_BYTES`], 1 MiB; the
-//! environment variable `XC_LIVEPATCH_KEEP_BYTES` sets it, read once). A
-//! returned buffer larger than that is unmapped before the call returns; one
-//! that fits is kept, older ones making room for it, so the pool holds what
-//! the latest call needed. A pooled buffer much larger than a request is
+//! environment variable `XC_LIVEPATCH_KEEP_BYTES` sets it, read once, with
+//! `secure_getenv` semantics: ignored in a set-user-ID, set-group-ID or
+//! file-capability process, where the kernel sets `AT_SECURE`; a malformed
+//! value keeps the default). A returned buffer larger than that is unmapped
+//! before the call returns; one that fits is kept, older ones making room
+//! for it, so the pool holds what the latest call needed. A pooled buffer much larger than a request is
 //! unmapped rather than reused. The pool is emptied in a child right after
 //! `fork()` (a `pthread_atfork` handler) and is forgotten in a child made
 //! without it (a wipe-on-fork page, `fork_guard`: no system call per buffer),
@@ -57,10 +59,25 @@ static KEEP_BYTES: OnceCell<usize> = OnceCell::new();
 /// Bytes of hypercall buffers the pool keeps mapped between calls at most:
 /// `XC_LIVEPATCH_KEEP_BYTES` (read once; a number of bytes, optionally with
 /// a `K`, `M` or `G` suffix for KiB, MiB, GiB; 0 keeps nothing), else
-/// [`DEFAULT_KEEP_BYTES`].
+/// [`DEFAULT_KEEP_BYTES`]. A malformed or too large value, one that is not
+/// UTF-8, and any value in a set-user-ID, set-group-ID or otherwise
+/// `AT_SECURE` process (as glibc's `secure_getenv`) give the default.
 pub fn keep_bytes() -> usize {
     *KEEP_BYTES
-        .get_or_init(|| std::env::var(KEEP_BYTES_ENV).ok().and_then(|v| parse_bytes(&v)).unwrap_or(DEFAULT_KEEP_BYTES))
+        .get_or_init(|| env_unless_secure(KEEP_BYTES_ENV).and_then(|v| parse_bytes(&v)).unwrap_or(DEFAULT_KEEP_BYTES))
+}
+
+/// The environment variable `name`, as glibc's `secure_getenv` gives it:
+/// `None` when the kernel marked this process `AT_SECURE` (set-user-ID,
+/// set-group-ID, file capabilities, or a security module's transition),
+/// whose environment is chosen by a less privileged user. Read through std,
+/// which holds its environment lock, rather than `secure_getenv` itself.
+fn env_unless_secure(name: &str) -> Option<String> {
+    // SAFETY: getauxval has no preconditions; an absent entry reads as 0.
+    if unsafe { libc::getauxval(libc::AT_SECURE) } != 0 {
+        return None;
+    }
+    std::env::var(name).ok()
 }
 
 /// `123`, `64K`, `1M`, `2G` (binary multiples) as bytes; `None` if malformed

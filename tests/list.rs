@@ -1,8 +1,10 @@
 //! The listing algorithm over the simulated hypervisor: every behaviour the
 //! core promises, pinned by name.
 
+use xc_livepatch::abi::LIVEPATCH_LIST_MAX_NR;
 use xc_livepatch::list::{self, Listing};
 use xc_livepatch::sim::{self, CallerBuffers, Change, Config, Lie, Payload, SimHypervisor, Xsm};
+use xc_livepatch::sysctl::SYSCTL_SIZE;
 use xc_livepatch::Error;
 
 /// Caller buffers poisoned and between poisoned canaries.
@@ -41,8 +43,9 @@ fn errno(r: Result<Listing, Error>) -> i32 {
 /// smaller size. Tests whose size is their point (Xen's 1024-entry batch,
 /// buffer growth past 1088 entries) are ignored under Miri instead.
 mod size {
-    /// A caller's `max` far beyond the list. Under Miri 10 000: a buffer
-    /// sized by it would still be over 150 KiB, far above the 64 KiB bound.
+    /// A caller's `max` far beyond the list. Under Miri 10 000: per-entry
+    /// arrays sized by it would still take 160 kB, against 17 kB for one
+    /// batch plus the slack.
     pub const HUGE_MAX: usize = if cfg!(miri) { 10_000 } else { 1_000_000 };
     /// Payloads for the resource count. Under Miri 30: one batch per call
     /// instead of three; one buffer per call is still what is counted.
@@ -567,16 +570,23 @@ fn rust_api_on_an_empty_hypervisor_is_empty() {
 
 #[test]
 fn the_buffer_follows_the_hypervisor_not_a_huge_max() {
-    // A caller claiming room for a million entries: the buffer is sized by
-    // what the hypervisor holds, not by `max`.
+    // A caller claiming room for a million entries, with a name buffer as
+    // large, so that the name bytes (one at least per entry) do not cap the
+    // entries either: only the sizing rule keeps the buffer's per-entry
+    // arrays (16 bytes an entry) at one batch plus the slack, for a
+    // hypervisor holding 10, instead of `max` entries (16 MB).
     let ps = sim::generated(10, 8);
     let h = hv(ps.clone());
-    let (n, m) = totals(&ps);
-    let mut b = Bufs::new(size::HUGE_MAX, n + 10, m + 10);
+    let (_, m) = totals(&ps);
+    let (name_cap, meta_cap) = (size::HUGE_MAX, m + 10);
+    let mut b = Bufs::new(size::HUGE_MAX, name_cap, meta_cap);
     let r = b.list(&h, 0).unwrap();
     assert_eq!(b.entries(&r), ps);
     assert_eq!(h.allocations(), 1);
-    assert!(h.max_allocation() < 64 * 1024, "buffer of {} bytes", h.max_allocation());
+    // The name and metadata capacities are in the buffer whole.
+    let held = (LIVEPATCH_LIST_MAX_NR + list::ENTRY_SLACK) as usize;
+    let bound = SYSCTL_SIZE.next_multiple_of(8) + 16 * held + name_cap + meta_cap;
+    assert!(h.max_allocation() <= bound, "buffer of {} bytes, more than {bound}", h.max_allocation());
 }
 
 #[test]

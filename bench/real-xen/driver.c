@@ -7,7 +7,7 @@
  *   driver time ROUNDS TAG IMPL...   timing, all IMPLs in this one process
  *   driver count CALLS TAG IMPL...   per-call counts (needs LD_PRELOAD=counter.so)
  *
- * IMPL: "libxenctrl" (Debian's libxenctrl.so.4.17, dlopen'ed), "floor" (floor.c),
+ * IMPL: "libxenctrl" (Debian's libxenctrl.so.4.17, dlopen'ed), "floor" (../floor.c),
  * or NAME=PATH (a build of this library, dlopen'ed RTLD_LOCAL, so several builds
  * can be compared in one process). Two pseudo-IMPLs time single units of cost:
  * "unit-getpid" (one getpid() system call) and "unit-probe" (one LIST size probe
@@ -28,7 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <xenctrl.h>
-#include "floor.h"
+#include "../bench.h"
+#include "../floor.h"
 #include "unload.h"
 
 typedef int (*get_sizes_fn)(void *, unsigned *, uint32_t *, uint32_t *);
@@ -45,19 +46,6 @@ struct impl {
 
 static void *xch;
 static void *xc_lib;
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return (x > y) - (x < y);
-}
 
 static void *must_sym(void *h, const char *what, const char *sym)
 {

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 bash scripts/setup.sh valgrind >&2
 cargo build --release -q && cargo build --release -q -p fakexen
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-gcc -O2 -g -Wall -Wextra -Werror -o "$T/driver" bench/real-xen/driver.c bench/real-xen/floor.c bench/real-xen/unload.c -ldl
+gcc -O2 -g -Wall -Wextra -Werror -o "$T/driver" bench/real-xen/driver.c bench/floor.c bench/real-xen/unload.c -ldl
 cp target/release/libxc_livepatch.so "$T/ours.so"
 printf 'generate 1000 48\n' > "$T/scn"
 ROUNDS=100

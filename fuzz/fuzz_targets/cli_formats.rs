@@ -1,6 +1,7 @@
 //! Fuzz target: every output format of `xc-livepatch list` over arbitrary
 //! payloads (any name bytes, state, rc and metadata bytes) and arbitrary
-//! failures (any errno, with or without sizes and interface version).
+//! failures (any errno, with or without sizes and interface version), on a
+//! hypervisor of any version text and build id.
 //!
 //! The input gives the payloads a simulated hypervisor holds; the library
 //! lists them (as the command does), and each formatter's output is checked
@@ -26,6 +27,7 @@ use xc_livepatch::error::Error;
 use xc_livepatch::list::Sizes;
 use xc_livepatch::sim::{Config, Payload, SimHypervisor};
 use xc_livepatch::Failure;
+use xc_livepatch_cli::identity::Identity;
 
 fn bytes(u: &mut Unstructured, min: usize, max: usize) -> Result<Vec<u8>> {
     let n = u.int_in_range(min..=max)?;
@@ -55,6 +57,13 @@ fn keys(u: &mut Unstructured) -> Result<Vec<String>> {
         .collect()
 }
 
+/// The hypervisor's version (any text) and build id (any bytes), or none.
+fn identity(u: &mut Unstructured) -> Result<Identity> {
+    let version = if u.arbitrary()? { Some(String::from_utf8_lossy(&bytes(u, 0, 40)?).into_owned()) } else { None };
+    let build_id = if u.arbitrary()? { Some(bytes(u, 0, 40)?) } else { None };
+    Ok(Identity { version, build_id })
+}
+
 fn failure(u: &mut Unstructured) -> Result<Failure> {
     let sizes = if u.arbitrary()? {
         Some(Sizes {
@@ -72,16 +81,17 @@ fn failure(u: &mut Unstructured) -> Result<Failure> {
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let (Ok(ps), Ok(ks)) = (payloads(&mut u), keys(&mut u)) else { return };
+    let id = identity(&mut u).unwrap_or_default();
     let config =
         Config { interface_version: *u.choose(&[0x15, 0x16, 0x13, 0x14]).unwrap_or(&0x15), ..Config::default() };
     match xc_livepatch::snapshot_from(&SimHypervisor::new(ps.clone(), config)) {
         Ok(s) => {
             assert_eq!(s.payloads.len(), ps.len(), "an honest model lists every payload");
-            checks::successful(&s, &ks);
+            checks::successful(&s, &ks, &id);
         }
-        Err(f) => checks::failed(&f, &ks),
+        Err(f) => checks::failed(&f, &ks, &id),
     }
     if let Ok(f) = failure(&mut u) {
-        checks::failed(&f, &ks);
+        checks::failed(&f, &ks, &id);
     }
 });

@@ -13,6 +13,13 @@
 //!      (negative, huge) with random buffer contents, or make no progress.
 //!      When the input runs out every further call is answered honestly.
 //!
+//! What one input may ask is bounded so that an execution stays cheap (see
+//! `SMALL_LIST` and below): at most 40 generated payloads, or 12 made from
+//! the input, mostly with a batch limit (`list_max_nr`) of 1 to 16 so that
+//! they still take several batches and E2BIG halvings; and, for one input in
+//! 32, a growth mode with just more payloads than the library's first buffer
+//! holds (1089 to 1096, generated once per process), batches in steps of 64.
+//!
 //! Invariants checked (any violation panics, which libFuzzer reports):
 //!   * every call returns, within a bound on the number of hypercalls;
 //!   * every request is well formed: LIST, pad/flags 0, nr <= 1024, the five
@@ -39,8 +46,10 @@
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::AtomicU32;
+use xc_livepatch::abi::LIVEPATCH_LIST_MAX_NR;
 use xc_livepatch::list::{self, MAX_RESTARTS};
 use xc_livepatch::sim::{self, CallerBuffers, Change, Config, HeapBuffer, Payload, Ranges, Sim, Tracked};
 use xc_livepatch::sysctl::{Buffer, Hypervisor, SYSCTL_SIZE};
@@ -172,7 +181,7 @@ impl Hostile<'_> {
         // SAFETY: the buffer is alive and exclusively borrowed for the whole
         // hypercall; `mem` is dropped before the borrow ends.
         unsafe { mem.register(buf.as_mut_ptr(), buf.len()) };
-        self.sim.hypercall(&mem, 35, buf.as_mut_ptr() as u64)
+        self.sim.hypercall(&mem, 35, [buf.as_mut_ptr() as u64, 0, 0, 0, 0])
     }
 
     fn scribble(&self, buf: &mut HBuf) {
@@ -341,15 +350,53 @@ const DOCUMENTED: [i32; 12] = [
     libc::ENOMEM,
 ];
 
-fn payloads(u: &mut Unstructured) -> Vec<Payload> {
-    let mode = u.arbitrary::<u8>().unwrap_or(0);
-    if mode % 4 == 0 {
-        let n = u.int_in_range(0..=2100usize).unwrap_or(0);
-        let meta = u.int_in_range(0..=40usize).unwrap_or(0);
-        return sim::generated(n, meta);
+// ---- what one input may ask of the model ------------------------------------
+//
+// Bounds keeping one execution cheap (a few hundred microseconds) while the
+// library's batching, E2BIG halving, buffer growth and restarts stay
+// reachable: a small per-call batch limit (`list_max_nr`) makes a few
+// payloads take several batches; growth needs more entries than the
+// library's first buffer holds (one full batch plus the slack), so one input
+// mode lists just past that, with little metadata.
+
+/// Generated payloads, outside the growth mode.
+const SMALL_LIST: usize = 40;
+/// Entries the library's first buffer holds without a probe: growth needs
+/// more.
+const FIRST_BUFFER: usize = (LIVEPATCH_LIST_MAX_NR + list::ENTRY_SLACK) as usize;
+/// Payloads in the growth mode: a few more than the first buffer holds.
+const GROWTH: core::ops::RangeInclusive<usize> = FIRST_BUFFER + 1..=FIRST_BUFFER + 8;
+/// Metadata bytes per payload in the growth mode.
+const GROWTH_META: core::ops::RangeInclusive<usize> = 0..=4;
+/// Largest `max`: every growth-mode list fits.
+const MAX_MAX: usize = FIRST_BUFFER + 2 * list::ENTRY_SLACK as usize;
+/// Largest arbitrary name or metadata capacity, in bytes.
+const MAX_CAP: usize = 16 << 10;
+
+thread_local! {
+    /// The growth mode's lists, generated once each (40 of them): building
+    /// a thousand payloads cost more than listing them.
+    static GROWTH_LISTS: RefCell<HashMap<(usize, usize), Rc<Vec<Payload>>>> = RefCell::new(HashMap::new());
+}
+
+fn payloads(u: &mut Unstructured) -> Rc<Vec<Payload>> {
+    // An input that runs out early reads 0 here: not the growth mode.
+    match u.arbitrary::<u8>().unwrap_or(0) % 32 {
+        // Growth: just past the first buffer, next to no metadata; rare.
+        31 => {
+            let n = u.int_in_range(GROWTH).unwrap_or(*GROWTH.start());
+            let meta = u.int_in_range(GROWTH_META).unwrap_or(0);
+            return GROWTH_LISTS
+                .with(|g| g.borrow_mut().entry((n, meta)).or_insert_with(|| Rc::new(sim::generated(n, meta))).clone());
+        }
+        0..=7 => {
+            let n = u.int_in_range(0..=SMALL_LIST).unwrap_or(0);
+            return Rc::new(sim::generated(n, u.int_in_range(0..=40usize).unwrap_or(0)));
+        }
+        _ => {}
     }
     let n = u.int_in_range(0..=12usize).unwrap_or(0);
-    (0..n)
+    let hand_made = (0..n)
         .map(|i| {
             let nl = u.int_in_range(1..=127usize).unwrap_or(1);
             let mut name: Vec<u8> = u.bytes(nl).map(|b| b.to_vec()).unwrap_or_default();
@@ -363,7 +410,8 @@ fn payloads(u: &mut Unstructured) -> Vec<Payload> {
             let rc = -(u.int_in_range(0..=20i32).unwrap_or(0));
             Payload::new(name, meta).with_state(state, rc)
         })
-        .collect()
+        .collect();
+    Rc::new(hand_made)
 }
 
 fn config(u: &mut Unstructured, n: usize) -> Config {
@@ -371,10 +419,15 @@ fn config(u: &mut Unstructured, n: usize) -> Config {
         interface_version: [0x15, 0x16, 0x14, 0x13][u.int_in_range(0..=3usize).unwrap_or(0)],
         ..Config::default()
     };
+    // Batches stay few: a growth-mode list preempts and limits its batches
+    // in steps of 64 entries rather than 1.
+    let scale = if n > SMALL_LIST { list::ENTRY_SLACK } else { 1 };
     let p = u.int_in_range(0..=9u32).unwrap_or(0);
-    cfg.preempt_every = (p > 0 && p < 9).then_some(p).or((p == 9).then_some(100));
-    if u.arbitrary::<bool>().unwrap_or(false) {
-        cfg.list_max_nr = u.int_in_range(1..=64u32).unwrap_or(1);
+    cfg.preempt_every = (p > 0 && p < 9).then_some(p * scale).or((p == 9).then_some(100));
+    // Mostly a small batch limit, so that a few payloads take several
+    // batches and E2BIG halvings; sometimes Xen's 1024.
+    if u.int_in_range(0..=3u8).unwrap_or(0) > 0 {
+        cfg.list_max_nr = u.int_in_range(1..=16u32).unwrap_or(1) * scale;
     }
     let changes = u.int_in_range(0..=3usize).unwrap_or(0);
     for k in 0..changes {
@@ -415,7 +468,7 @@ fn run(data: &[u8]) {
         0 | 1 => (n - s).max(1),
         2 => n.max(1),
         3 => 0,
-        _ => u.int_in_range(1..=4200usize).unwrap_or(1),
+        _ => u.int_in_range(1..=MAX_MAX).unwrap_or(1),
     };
     let want = max.min(n - s);
     let need_name: usize = ps[s..s + want].iter().map(|p| p.name.len() + 1).sum();
@@ -425,7 +478,7 @@ fn run(data: &[u8]) {
             0..=2 => need,
             3 => need + u.int_in_range(0..=300usize).unwrap_or(0),
             4 => need.saturating_sub(u.int_in_range(0..=300usize).unwrap_or(0)),
-            _ => u.int_in_range(0..=70_000usize).unwrap_or(0),
+            _ => u.int_in_range(0..=MAX_CAP).unwrap_or(0),
         }
     };
     let name_cap = cap(&mut u, need_name);
@@ -449,7 +502,7 @@ fn run(data: &[u8]) {
 
     let cfg_injected: Vec<i32> = cfg.inject.values().copied().collect();
     let hv = Hostile {
-        sim: Sim::new(ps.clone(), cfg),
+        sim: Sim::new(ps.as_ref().clone(), cfg),
         script: RefCell::new(u),
         iface: AtomicU32::new(cached),
         hint: AtomicU32::new(hint),

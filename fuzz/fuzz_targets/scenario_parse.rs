@@ -18,6 +18,7 @@ mod checks;
 
 use libfuzzer_sys::fuzz_target;
 use xc_livepatch::sim::scenario::{bounds, parse, ScenarioHypervisor};
+use xc_livepatch_cli::identity::Identity;
 
 /// Scenarios up to this many payloads, and this many name and metadata
 /// bytes, are also listed and formatted (larger ones only slow the search:
@@ -47,8 +48,13 @@ fuzz_target!(|data: &[u8]| {
     let hv = ScenarioHypervisor::new(&sc);
     let _ = xc_livepatch::interface_version_of(&hv);
     let hv = ScenarioHypervisor::new(&sc);
+    // The identity as the command reads it (`Source::identity`).
+    let id = Identity {
+        version: xc_livepatch::xenver::version(&hv).ok().map(|v| v.to_string()),
+        build_id: xc_livepatch::xenver::build_id(&hv).ok(),
+    };
     match xc_livepatch::snapshot_from(&hv) {
-        Ok(s) => checks::successful(&s, &["VERSION".to_string()]),
-        Err(f) => checks::failed(&f, &[]),
+        Ok(s) => checks::successful(&s, &["VERSION".to_string()], &id),
+        Err(f) => checks::failed(&f, &[], &id),
     }
 });

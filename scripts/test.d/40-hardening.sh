@@ -3,11 +3,14 @@
 #  1. Rust, over the simulated hypervisor and the library's real mmap'd
 #     buffers: every allocation (mmap/madvise) of a list call failing in
 #     turn; 8 threads x 1000 get_sizes + list while payloads come and go;
-#     fork during and between list calls (tests/hardening_*.rs).
+#     fork during and between list calls (tests/hardening_*.rs); the
+#     environment knob ignored in a set-user-ID copy (tests/secure_env.rs).
 #  2. A bounded libFuzzer run (FUZZ_SECONDS, default 60) of fuzz/list_hostile,
-#     a hostile hypervisor model, from the committed seed corpus; and of the
-#     command's scenario_parse and cli_formats (FUZZ_CLI_RUNS runs each,
-#     default 3000), whose Prometheus texts promtool then checks.
+#     a hostile hypervisor model, from the committed seed corpus;
+#     FUZZ_MANAGE_RUNS (default 300000) runs of fuzz/manage_hostile (upload,
+#     get, actions against a hostile hypervisor); and of the command's
+#     scenario_parse and cli_formats (FUZZ_CLI_RUNS runs each, default 3000),
+#     whose Prometheus texts promtool then checks.
 #  3. C over the C ABI under fakexen (tests/hardening/lpstress.c): fork race,
 #     8 threads x 1000, allocation failure; with ours they must pass; the
 #     fork race is also run on the real libxenctrl, where it is expected to
@@ -41,6 +44,13 @@ rust_tests() {
   return "${PIPESTATUS[0]}"
 }
 part "rust: allocation failure, 8 threads x 1000, fork" rust_tests
+# Needs root: a set-user-ID copy of the test binary, run as nobody.
+secure_env() {
+  cargo test --release --locked --test secure_env -- --ignored --exact \
+    the_knob_is_ignored_in_a_set_user_id_process_and_honoured_otherwise 2>&1 | grep -E "^test |test result|panicked|left|right"
+  return "${PIPESTATUS[0]}"
+}
+part "rust: XC_LIVEPATCH_KEEP_BYTES ignored in a set-user-ID process (AT_SECURE)" secure_env
 
 # ---- 2. Fuzz -----------------------------------------------------------------
 fuzz() {
@@ -99,6 +109,24 @@ fuzz_cli() {
 }
 part "fuzz: scenario_parse and cli_formats, ${FUZZ_CLI_RUNS:-3000} runs each; promtool over their corpora" fuzz_cli
 
+# A bounded number of runs (not a time), so a slow machine takes longer but
+# never fails for it: upload, GET (Rust and C) and actions against a hostile
+# hypervisor (fuzz/fuzz_targets/manage_hostile.rs), from the committed corpus.
+fuzz_manage() {
+  export RUSTC_BOOTSTRAP=1
+  local corpus log rc
+  corpus=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-manage.XXXXXX")
+  log=$corpus.log
+  cargo fuzz build manage_hostile >"$log" 2>&1 || { tail -30 "$log"; rm -rf "$corpus" "$log"; return 1; }
+  cargo fuzz run manage_hostile "$corpus" fuzz/corpus/manage_hostile -- \
+    -runs="${FUZZ_MANAGE_RUNS:-300000}" -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  grep -E "INITED|DONE|stat::number_of_executed_units|stat::average_exec_per_sec" "$log" | sed 's/^/  /'
+  [ $rc -eq 0 ] || grep -E -A6 "panicked at|ERROR: libFuzzer|Failing input|SUMMARY" "$log" | head -40
+  rm -rf "$corpus" "$log"
+  return $rc
+}
+part "fuzz: manage_hostile, ${FUZZ_MANAGE_RUNS:-300000} runs" fuzz_manage
 # ---- 3. C under fakexen ------------------------------------------------------
 cargo build --release --locked -q || { echo "hardening: cargo build --release failed" >&2; exit 1; }
 cargo build --release --locked -q -p fakexen || { echo "hardening: cargo build -p fakexen failed" >&2; exit 1; }

@@ -8,13 +8,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use std::collections::HashSet;
 use xc_livepatch::{Failure, Snapshot};
+use xc_livepatch_cli::identity::Identity;
 use xc_livepatch_cli::{dump, json, prometheus, table};
 
-/// Every formatter over a successful listing, each output checked.
-pub fn successful(s: &Snapshot, keys: &[String]) {
-    check_json(s, &json::render(s, "simulator"));
+/// Every formatter over a successful listing (on the hypervisor `id`),
+/// each output checked.
+pub fn successful(s: &Snapshot, keys: &[String], id: &Identity) {
+    check_json(s, &json::render(s, "simulator", id));
     check_dump(s, &dump::render(s));
-    let text = prometheus::render(&Ok(s.clone()), keys);
+    let text = prometheus::render(&Ok(s.clone()), keys, id);
     let samples = check_exposition(&text);
     let info = samples.iter().filter(|n| n.as_str() == "xen_livepatch_info").count();
     assert_eq!(info, s.payloads.len(), "one xen_livepatch_info per payload");
@@ -23,8 +25,8 @@ pub fn successful(s: &Snapshot, keys: &[String]) {
 }
 
 /// The formatters that also print a failure.
-pub fn failed(f: &Failure, keys: &[String]) {
-    let text = prometheus::render(&Err(f.clone()), keys);
+pub fn failed(f: &Failure, keys: &[String], id: &Identity) {
+    let text = prometheus::render(&Err(f.clone()), keys, id);
     check_exposition(&text);
     save_for_promtool(&text);
     let _ = table::failure(f);
