@@ -125,6 +125,15 @@ fn without_sim_it_asks_privcmd_and_without_xen_fails_with_enoent_and_the_hint() 
     let o = run(&["iface"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("ENOENT"));
+    let hint = "xc-livepatch: no /dev/xen/privcmd: not a Xen dom0, or the xen-privcmd module is not loaded\n";
+    for action in ["apply", "revert", "replace", "unload"] {
+        let o = run(&[action, "lp"]);
+        assert_eq!(o.status.code(), Some(1), "{action}");
+        assert_eq!(stderr(&o), format!("Failed to get status of lp.\nError 2: No such file or directory\n{hint}"));
+    }
+    // A file that cannot be opened is said alone: the hypervisor was not asked.
+    let o = run(&["upload", "lp", "/nonexistent.livepatch"]);
+    assert_eq!(stderr(&o), "Could not open /nonexistent.livepatch.\nError 2: No such file or directory\n");
 }
 
 #[test]
