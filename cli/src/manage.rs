@@ -78,16 +78,11 @@ fn finish(source: &Source, asked: &Asked<'_>, json: bool, steps: &[Step], ret: O
     let asked_xen = steps.iter().any(|s| {
         matches!(s.outcome, Outcome::GetFailed(_) | Outcome::Failed(_) | Outcome::Refused(Refusal::BuildIdUnknown(_)))
     });
-    if asked_xen && matches!(source, Source::Xen) && !privcmd_present() {
+    if asked_xen && matches!(source.interface_version(), Err(e) if crate::source::privcmd_missing(&e)) {
         // As `list`: xen-livepatch's lines, then why (not a dom0).
         if let Some(h) = crate::errno::hint(libc::ENOENT) {
             let _ = writeln!(std::io::stderr(), "xc-livepatch: {h}");
         }
     }
     status
-}
-
-/// Whether this machine has a privcmd device (the library's two paths).
-fn privcmd_present() -> bool {
-    ["/dev/xen/privcmd", "/proc/xen/privcmd"].iter().any(|p| std::path::Path::new(p).exists())
 }
