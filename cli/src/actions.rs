@@ -74,7 +74,8 @@ fn act(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> Outcome {
 /// passed; returns xen-livepatch's `rc` of the last read: the GET's -errno,
 /// else the payload's non-zero rc, else its state.
 fn wait(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> i32 {
-    let deadline = Instant::now() + req.wait;
+    // A wait too long to add to the clock (`--wait 18446744073709551615s`): no bound.
+    let deadline = Instant::now().checked_add(req.wait);
     let mut gap = FIRST_POLL_GAP;
     loop {
         let got = ctl.status(req.name);
@@ -93,11 +94,11 @@ fn wait(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> i32 {
                 }
             }
         };
-        let now = Instant::now();
-        if rc != -libc::EAGAIN || now >= deadline {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if rc != -libc::EAGAIN || left == Some(Duration::ZERO) {
             return rc;
         }
-        std::thread::sleep(gap.min(deadline - now));
+        std::thread::sleep(left.map_or(gap, |l| gap.min(l)));
         gap = (gap * 2).min(MAX_POLL_GAP);
     }
 }
@@ -184,6 +185,13 @@ mod tests {
         assert!(s.elapsed < Duration::from_secs(2), "{:?}", s.elapsed);
         // 1 + 2 + 4 + ... capped at 20 ms: about ten reads in 100 ms.
         assert!((5..=40).contains(&s.polls), "{} polls", s.polls);
+    }
+
+    #[test]
+    fn a_wait_beyond_the_clock_does_not_overflow() {
+        let hv = Scripted::new(vec![st(CHECKED, 0), st(CHECKED, -11), st(APPLIED, 0)]);
+        let s = run(&hv, Request { wait: Duration::MAX, ..req(Action::Apply, 0) });
+        assert_eq!((s.outcome, s.polls), (Outcome::Completed, 2));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::args::{ActionArgs, ApplyArgs, LoadArgs, UploadArgs};
 use crate::lines::{self, Stream};
 use crate::report::{self, Asked};
 use crate::source::Source;
-use crate::step::{exit_status, Step};
+use crate::step::{exit_status, Outcome, Refusal, Step};
 use crate::upload;
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
@@ -74,6 +74,15 @@ fn finish(source: &Source, asked: &Asked<'_>, json: bool, steps: &[Step], ret: O
             Stream::Out => std::io::stdout().lock().write_all(&bytes).and_then(|()| std::io::stdout().flush()),
             Stream::Err => std::io::stderr().lock().write_all(&bytes),
         };
+    }
+    let asked_xen = steps.iter().any(|s| {
+        matches!(s.outcome, Outcome::GetFailed(_) | Outcome::Failed(_) | Outcome::Refused(Refusal::BuildIdUnknown(_)))
+    });
+    if asked_xen && matches!(source.interface_version(), Err(e) if crate::source::privcmd_missing(&e)) {
+        // As `list`: xen-livepatch's lines, then why (not a dom0).
+        if let Some(h) = crate::errno::hint(libc::ENOENT) {
+            let _ = writeln!(std::io::stderr(), "xc-livepatch: {h}");
+        }
     }
     status
 }

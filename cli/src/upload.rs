@@ -168,6 +168,188 @@ pub fn load_ret(steps: &[Step]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::step::After;
+    use std::cell::RefCell;
+    use std::path::PathBuf;
+    use xc_livepatch::{ActionOptions, Error, State, Status};
+
+    const XEN_ID: [u8; 20] = [0x5e; 20];
+
+    /// An ELF relocatable object for this machine whose
+    /// .livepatch.xen_depends names `xen_id`.
+    fn livepatch(xen_id: &[u8]) -> Vec<u8> {
+        use object::write::Object;
+        use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+        let arch = if cfg!(target_arch = "aarch64") { Architecture::Aarch64 } else { Architecture::X86_64 };
+        let mut o = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
+        let s = o.add_section(vec![], elf::XEN_DEPENDS.as_bytes().to_vec(), SectionKind::Note);
+        let mut note = Vec::new();
+        for w in [4u32, xen_id.len() as u32, object::elf::NT_GNU_BUILD_ID] {
+            note.extend_from_slice(&w.to_le_bytes());
+        }
+        note.extend_from_slice(b"GNU\0");
+        note.extend_from_slice(xen_id);
+        note.resize(note.len().next_multiple_of(4), 0);
+        o.set_section_data(s, note, 4);
+        o.write().unwrap()
+    }
+
+    /// Records what reaches the hypervisor.
+    #[derive(Default)]
+    struct Recorder {
+        uploads: RefCell<Vec<(Vec<u8>, usize)>>,
+        acts: RefCell<Vec<Action>>,
+        build_id: Option<Vec<u8>>,
+    }
+
+    impl Control for Recorder {
+        fn status(&self, _: &[u8]) -> Result<Status, Error> {
+            // Uploaded: CHECKED until acted on, then what the action leads to.
+            match self.acts.borrow().last() {
+                None => Ok(Status { state: State::Checked, rc: 0 }),
+                Some(Action::Apply) => Ok(Status { state: State::Checked, rc: -libc::EBUSY }),
+                Some(_) => Err(Error::Hypervisor { errno: libc::ENOENT }),
+            }
+        }
+        fn upload(&self, name: &[u8], payload: &[u8]) -> Result<(), Error> {
+            self.uploads.borrow_mut().push((name.to_vec(), payload.len()));
+            Ok(())
+        }
+        fn act(&self, _: &[u8], a: Action, _: ActionOptions) -> Result<(), Error> {
+            self.acts.borrow_mut().push(a);
+            Ok(())
+        }
+        fn build_id(&self) -> Result<Vec<u8>, Error> {
+            self.build_id.clone().ok_or(Error::Hypervisor { errno: libc::ENODATA })
+        }
+    }
+
+    fn hv() -> Recorder {
+        Recorder { build_id: Some(XEN_ID.to_vec()), ..Recorder::default() }
+    }
+
+    fn scratch(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(d.path().join(name), bytes).unwrap();
+        }
+        d
+    }
+
+    fn refused(hv: &Recorder, name: &[u8], file: &Path, force: bool) -> Refusal {
+        let s = upload(hv, name, file, force);
+        assert!(hv.uploads.borrow().is_empty(), "uploaded: {:?}", s);
+        match s.outcome {
+            Outcome::Refused(r) => r,
+            o => panic!("not refused: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn a_live_patch_for_this_hypervisor_is_uploaded_whole() {
+        let lp = livepatch(&XEN_ID);
+        let d = scratch(&[("lp.livepatch", &lp)]);
+        let hv = hv();
+        let s = upload(&hv, b"lp", &d.path().join("lp.livepatch"), false);
+        assert_eq!(s.outcome, Outcome::Completed);
+        assert_eq!(*hv.uploads.borrow(), vec![(b"lp".to_vec(), lp.len())]);
+        assert_eq!(s.payload.unwrap().xen_depends, XEN_ID);
+    }
+
+    #[test]
+    fn another_build_id_is_refused_unless_forced() {
+        let d = scratch(&[("lp.livepatch", &livepatch(&[0xab; 20]))]);
+        let f = d.path().join("lp.livepatch");
+        let hv = hv();
+        assert_eq!(
+            refused(&hv, b"lp", &f, false),
+            Refusal::WrongBuildId { payload: vec![0xab; 20], hypervisor: XEN_ID.to_vec() }
+        );
+        assert_eq!(upload(&hv, b"lp", &f, true).outcome, Outcome::Completed);
+        // A hypervisor that does not say its build id: refused, unless forced.
+        let silent = Recorder::default();
+        assert_eq!(refused(&silent, b"lp", &f, false), Refusal::BuildIdUnknown(libc::ENODATA));
+    }
+
+    #[test]
+    fn files_that_are_not_live_patches_are_refused_with_the_reason() {
+        let mut no_note = livepatch(&XEN_ID);
+        // Rename the section: ".livepatch.xen_depends" -> ".livepatch.xen_dependz".
+        let at = no_note.windows(22).position(|w| w == elf::XEN_DEPENDS.as_bytes()).unwrap();
+        no_note[at + 21] = b'z';
+        let d = scratch(&[("text", b"not a live patch\n"), ("empty", b""), ("nonote", &no_note)]);
+        let hv = hv();
+        for (file, why) in
+            [("text", "not an ELF file"), ("empty", "not an ELF file"), ("nonote", "no .livepatch.xen_depends section")]
+        {
+            match refused(&hv, b"lp", &d.path().join(file), true) {
+                Refusal::NotLivePatch(w) => assert!(w.contains(why), "{file}: {w}"),
+                r => panic!("{file}: {r:?}"),
+            }
+        }
+        let me = std::env::current_exe().unwrap();
+        assert!(matches!(refused(&hv, b"lp", &me, true), Refusal::NotLivePatch(_) | Refusal::TooLarge { .. }));
+    }
+
+    #[test]
+    fn sizes_over_2_mib_and_4_gib_are_refused_before_reading() {
+        let d = scratch(&[]);
+        let hv = hv();
+        // Xen 4.14 to 4.22's LIVEPATCH_MAX_SIZE, and the 32-bit size field's limit.
+        for (size, limit) in [((2 << 20) + 1, 2 << 20), (1 << 32, (1 << 32) - 1)] {
+            let f = d.path().join(format!("big-{size}"));
+            let mut lp = livepatch(&XEN_ID);
+            lp.resize(64 << 10, 0);
+            std::fs::write(&f, &lp).unwrap();
+            File::options().write(true).open(&f).unwrap().set_len(size).unwrap(); // sparse
+            match refused(&hv, b"lp", &f, true) {
+                Refusal::TooLarge { size: s, limit: l, .. } => assert_eq!((s, l), (size, limit)),
+                r => panic!("{size}: {r:?}"),
+            }
+        }
+        // Exactly 2 MiB is what Xen accepts.
+        let f = d.path().join("exact");
+        let mut lp = livepatch(&XEN_ID);
+        lp.resize(2 << 20, 0);
+        std::fs::write(&f, &lp).unwrap();
+        assert_eq!(upload(&hv, b"lp", &f, false).outcome, Outcome::Completed);
+    }
+
+    #[test]
+    fn missing_directories_fifos_and_devices_are_refused_without_blocking() {
+        let d = scratch(&[]);
+        let fifo = d.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let hv = hv();
+        let cases: [(PathBuf, Refusal); 4] = [
+            (d.path().join("missing"), Refusal::Open(libc::ENOENT)),
+            (d.path().to_path_buf(), Refusal::NotRegular("a directory")),
+            (fifo, Refusal::NotRegular("a FIFO")),
+            (PathBuf::from("/dev/null"), Refusal::NotRegular("a character device")),
+        ];
+        for (f, want) in cases {
+            assert_eq!(refused(&hv, b"lp", &f, true), want, "{}", f.display());
+        }
+    }
+
+    #[test]
+    fn a_name_of_128_bytes_is_refused_before_the_file_is_read() {
+        let hv = hv();
+        assert_eq!(refused(&hv, &[b'n'; 128], Path::new("/nonexistent"), true), Refusal::NameTooLong(128));
+    }
+
+    #[test]
+    fn load_unloads_after_a_failed_apply_and_keeps_the_applys_status() {
+        let d = scratch(&[("xsa-9.livepatch", &livepatch(&XEN_ID))]);
+        let hv = hv();
+        let steps = load(&hv, &d.path().join("xsa-9.livepatch"), false, false, Duration::from_millis(50));
+        assert_eq!(*hv.acts.borrow(), vec![Action::Apply, Action::Unload]);
+        assert_eq!(hv.uploads.borrow()[0].0, b"xsa-9");
+        let outcomes: Vec<_> = steps.iter().map(|s| s.outcome.clone()).collect();
+        assert_eq!(outcomes, vec![Outcome::Completed, Outcome::EndedWithError(libc::EBUSY), Outcome::Completed]);
+        assert_eq!(steps[2].after, After::Error(libc::ENOENT));
+        assert_eq!(load_ret(&steps), libc::EBUSY);
+    }
 
     #[test]
     fn load_names_are_basename_without_the_last_extension() {

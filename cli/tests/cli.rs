@@ -42,6 +42,13 @@ fn usage_errors_exit_2() {
         vec!["--sim", &demo, "list", "--label-metadata", "VERSION"],
         vec!["--sim", &demo, "list", "--format", "prometheus", "--label-metadata", "BAD-KEY"],
         vec!["list", "--output"],
+        vec!["apply"],
+        vec!["upload", "only-a-name"],
+        vec!["--sim", &demo, "apply", "x", "--wait", "5"],
+        vec!["--sim", &demo, "apply", "x", "--wait", "soon"],
+        vec!["--sim", &demo, "revert", "x", "--nodeps"],
+        vec!["--sim", &demo, "unload", "x", "--force"],
+        vec!["load"],
         vec![],
     ] {
         let o = run(&args);
@@ -118,6 +125,15 @@ fn without_sim_it_asks_privcmd_and_without_xen_fails_with_enoent_and_the_hint() 
     let o = run(&["iface"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("ENOENT"));
+    let hint = "xc-livepatch: no /dev/xen/privcmd: not a Xen dom0, or the xen-privcmd module is not loaded\n";
+    for action in ["apply", "revert", "replace", "unload"] {
+        let o = run(&[action, "lp"]);
+        assert_eq!(o.status.code(), Some(1), "{action}");
+        assert_eq!(stderr(&o), format!("Failed to get status of lp.\nError 2: No such file or directory\n{hint}"));
+    }
+    // A file that cannot be opened is said alone: the hypervisor was not asked.
+    let o = run(&["upload", "lp", "/nonexistent.livepatch"]);
+    assert_eq!(stderr(&o), "Could not open /nonexistent.livepatch.\nError 2: No such file or directory\n");
 }
 
 #[test]
