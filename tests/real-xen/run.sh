@@ -71,6 +71,13 @@ expected_checks() {
        rust-dump-after-race last127-exact-name-buffer
        json-equals-expected-full prometheus-valid-full"
     [ "$PACKAGED" = 1 ] && c="$c library-from-package"
+    c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded"
+    if [ "$XL12_SPEAKS" = 1 ]; then
+        c="$c lifecycle-alone lifecycle-reapply-refused-alone lifecycle-alone-identical"
+    else
+        c="$c lifecycle-alone-eacces"
+    fi
+    [ -n "$REF_XL" ] && c="$c lifecycle-ref lifecycle-reapply-refused-ref lifecycle-ref-identical"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
@@ -207,6 +214,7 @@ mkdir -p "$IR/$MULTIARCH" "$IR/usr/bin"
 cp -P "$SYSROOT/$MULTIARCH"/libxc_livepatch.so.1* "$IR/$MULTIARCH/"
 cp "$RUSTEX" "$IR/usr/bin/xc-livepatch"
 cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
+cp "$HERE/lifecycle.sh" "$IR/t/lifecycle.sh"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
 # for Debian 11's xen-livepatch its libxenctrl.so.4.14, the other Xen libraries by their
 # usual sonames from Debian 12, and the host libc6's libpthread.so.0 stub)
