@@ -2,7 +2,8 @@
 # Builds the Debian packages into target/debian/ from this checkout:
 #   libxc-livepatch1_<version>_<arch>.deb     the shared library (.so.1.<minor>.<patch>, .so.1 link)
 #   libxc-livepatch-dev_<version>_<arch>.deb  header, .so link, static library, pkg-config file
-#   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command and its man pages (cli/)
+#   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command, its man pages and its
+#                                             bash, zsh and fish completions (cli/)
 # The files come from the install tree `cargo cinstall` makes (cargo-c, pinned
 # below and installed with `cargo install --locked` when missing); the control
 # files from packaging/debian/ through Debian's own tools: dpkg-shlibdeps
@@ -141,6 +142,12 @@ cp "${CARGO_TARGET_DIR:-$root/target}/release/xc-livepatch" "$bin/xc-livepatch"
 strip --remove-section=.comment --remove-section=.note "$bin/xc-livepatch"
 for page in cli/man/*.1; do
   gzip -9n <"$page" >"$(pkgdir $cli)/usr/share/man/man1/$(basename "$page").gz"
+done
+# The completions where Debian's bash-completion, zsh and fish look for them.
+for c in bash-completion/completions/xc-livepatch zsh/vendor-completions/_xc-livepatch \
+  fish/vendor_completions.d/xc-livepatch.fish; do
+  mkdir -p "$(pkgdir $cli)/usr/share/$(dirname "$c")"
+  cp "cli/completions/$(basename "$c")" "$(pkgdir $cli)/usr/share/$c"
 done
 docs $cli
 (cd "$src" && dpkg-shlibdeps -T"debian/$cli.substvars" -e"debian/$cli/usr/bin/xc-livepatch")

@@ -42,6 +42,13 @@ fn usage_errors_exit_2() {
         vec!["--sim", &demo, "list", "--label-metadata", "VERSION"],
         vec!["--sim", &demo, "list", "--format", "prometheus", "--label-metadata", "BAD-KEY"],
         vec!["list", "--output"],
+        vec!["apply"],
+        vec!["upload", "only-a-name"],
+        vec!["--sim", &demo, "apply", "x", "--wait", "5"],
+        vec!["--sim", &demo, "apply", "x", "--wait", "soon"],
+        vec!["--sim", &demo, "revert", "x", "--nodeps"],
+        vec!["--sim", &demo, "unload", "x", "--force"],
+        vec!["load"],
         vec![],
     ] {
         let o = run(&args);

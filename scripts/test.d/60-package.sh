@@ -145,6 +145,9 @@ check_cli() { # DEB
 -rw-r--r-- root/root ./usr/share/doc/xc-livepatch/changelog.gz
 -rw-r--r-- root/root ./usr/share/doc/xc-livepatch/copyright
 $(for p in "$tmp"/src/cli/man/*.1; do echo "-rw-r--r-- root/root ./usr/share/man/man1/$(basename "$p").gz"; done)
+-rw-r--r-- root/root ./usr/share/bash-completion/completions/xc-livepatch
+-rw-r--r-- root/root ./usr/share/zsh/vendor-completions/_xc-livepatch
+-rw-r--r-- root/root ./usr/share/fish/vendor_completions.d/xc-livepatch.fish
 EOF
 )" "$(listing "$deb")" || f=1
   [ "$(field "$deb" Version)" = "$version" ] || { fail "Version is '$(field "$deb" Version)'"; f=1; }
@@ -157,6 +160,10 @@ EOF
   for p in "$x"/usr/share/man/man1/*.gz; do
     zcat "$p" | grep -q '^\.TH .* "[^"]* '"$version"'"' || { fail "$(basename "$p") does not carry version $version"; f=1; }
   done
+  # The bash completion, sourced: completing `xc-livepatch ap` offers apply.
+  out=$(bash -c 'source "$1"; COMP_WORDS=(xc-livepatch ap); COMP_CWORD=1; COMP_LINE="xc-livepatch ap"; COMP_POINT=${#COMP_LINE}
+    fn=$(complete -p xc-livepatch | sed "s/.*-F \([^ ]*\).*/\1/"); "$fn" xc-livepatch ap xc-livepatch; echo "${COMPREPLY[*]}"' _ "$x/usr/share/bash-completion/completions/xc-livepatch" 2>&1)
+  [ "$out" = apply ] || { fail "the bash completion of 'xc-livepatch ap' is '$out', not apply"; f=1; }
   [ $f -eq 0 ] && echo "  $(basename "$deb"): $(listing "$deb" | wc -l) files as listed, Section admin, --version $version, lists '$(head -n1 <<<"$out")' under --sim"
   return $f
 }
@@ -221,9 +228,9 @@ check_crate() {
   echo "  cargo package --list: $(wc -l <<<"$list") files (src/, the header, the example, build.rs, README, LICENSE)"
   list=$(cd "$tmp/src" && cargo package --list --quiet --locked --allow-dirty -p xc-livepatch-cli 2>/dev/null) ||
     { fail "cargo package --list -p xc-livepatch-cli failed"; return 1; }
-  bad_files=$(grep -vE '^(Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json|src/.*\.rs|man/[^/]*\.1|schema/[^/]*\.json)$' <<<"$list")
+  bad_files=$(grep -vE '^(Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json|src/.*\.rs|man/[^/]*\.1|schema/[^/]*\.json|completions/[^/]*)$' <<<"$list")
   [ -z "$bad_files" ] || { fail "cargo package -p xc-livepatch-cli would ship: $(echo $bad_files)"; f=1; }
-  echo "  cargo package --list -p xc-livepatch-cli: $(wc -l <<<"$list") files (src/, man/, schema/)"
+  echo "  cargo package --list -p xc-livepatch-cli: $(wc -l <<<"$list") files (src/, man/, schema/, completions/)"
   # The command installed from the two packaged tarballs alone (the library's
   # tarball stands in for the registry's copy).
   local pk=$tmp/crates

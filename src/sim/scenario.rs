@@ -7,7 +7,7 @@
 //! the hypercalls they name; [`ScenarioHypervisor`] runs a whole scenario
 //! in-process as a [`Hypervisor`].
 
-use super::{Change, Config, Lie, Payload, SimBuffer, SimHypervisor, Xsm};
+use super::{Change, Config, Depends, Lie, Module, Payload, SimBuffer, SimHypervisor, Xsm};
 use crate::error::Error;
 use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
 use core::sync::atomic::AtomicU32;
@@ -231,7 +231,7 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
                     "version-flap" => Lie::VersionFlap,
                     "name-bytes" => Lie::NameBytes(parse_num(arg(2)?).map_err(err)? as u32),
                     "meta-bytes" => Lie::MetadataBytes(parse_num(arg(2)?).map_err(err)? as u32),
-                    o => return Err(err(format!("bad lie {o:?}"))),
+                    _ => parse_manage_lie(&toks).map_err(err)?,
                 })
             }
             // at call|list|data K upload PAYLOAD | unload NAME | state NAME S RC | fail ERRNO
@@ -261,10 +261,113 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
                     o => return Err(err(format!("bad trigger {o:?}"))),
                 }
             }
+            "module" | "pending" | "rendezvous" | "upload-max" | "xen-version" | "extraversion" | "build-id" => {
+                parse_manage_directive(&mut sc, &toks).map_err(err)?
+            }
             o => return Err(err(format!("unknown directive {o:?}"))),
         }
     }
     Ok(sc)
+}
+
+// ---- the directives of UPLOAD, GET, ACTION and xen_version ------------------
+
+/// `module`, `pending`, `rendezvous`, `upload-max`, `xen-version`,
+/// `extraversion`, `build-id`.
+fn parse_manage_directive(sc: &mut Scenario, toks: &[&str]) -> Result<(), String> {
+    let arg = |i: usize| toks.get(i).copied().ok_or_else(|| format!("{} needs an argument", toks[0]));
+    let cfg = &mut sc.config;
+    match toks[0] {
+        "module" => {
+            let name = unescape(arg(1)?)?;
+            let m = parse_module(&toks[2..], cfg.modules.remove(&name).unwrap_or_default())?;
+            cfg.modules.insert(name, m);
+        }
+        "pending" => cfg.pending = parse_duration(arg(1)?)?,
+        "rendezvous" => cfg.rendezvous = parse_duration(arg(1)?)?,
+        "upload-max" => cfg.upload_max = parse_num(arg(1)?)?,
+        "xen-version" => {
+            let (major, minor) = arg(1)?.split_once('.').ok_or("xen-version needs MAJOR.MINOR")?;
+            cfg.xen.major = parse_num(major)?.try_into().map_err(|_| "major version too large")?;
+            cfg.xen.minor = parse_num(minor)?.try_into().map_err(|_| "minor version too large")?;
+        }
+        "extraversion" => cfg.xen.extraversion = unescape(arg(1)?)?,
+        "build-id" => {
+            cfg.xen.build_id = match arg(1)? {
+                "none" => None,
+                h => Some(unhex(h)?),
+            }
+        }
+        o => return Err(format!("unknown directive {o:?}")),
+    }
+    Ok(())
+}
+
+/// `module NAME` keys: `reapply=yes|no id=HEX depends=xen|HEX hooks=vetoing|none
+/// reject=ERRNO meta=ESC metahex=HEX apply-ends=ERRNO revert-ends=ERRNO`.
+fn parse_module(toks: &[&str], mut m: Module) -> Result<Module, String> {
+    let errno = |v: &str| errno_by_name(v).ok_or_else(|| format!("bad errno {v:?}"));
+    for t in toks {
+        let (k, v) = t.split_once('=').ok_or_else(|| format!("expected key=value, got {t:?}"))?;
+        match k {
+            "reapply" => m.reapply = parse_bool(v)?,
+            "id" => m.build_id = Some(unhex(v)?),
+            "depends" => m.depends = Some(if v == "xen" { Depends::Hypervisor } else { Depends::Id(unhex(v)?) }),
+            "hooks" => m.vetoing_hooks = v == "vetoing",
+            "reject" => m.reject = Some(errno(v)?),
+            "meta" => m.metadata.extend(unescape(v)?),
+            "metahex" => m.metadata.extend(unhex(v)?),
+            "apply-ends" => m.apply_ends = Some(errno(v)?),
+            "revert-ends" => m.revert_ends = Some(errno(v)?),
+            _ => return Err(format!("unknown module key {k:?}")),
+        }
+    }
+    Ok(m)
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "yes" | "on" | "true" => Ok(true),
+        "no" | "off" | "false" => Ok(false),
+        _ => Err(format!("expected yes or no, got {s:?}")),
+    }
+}
+
+/// `0`, `N`ns, `N`us, `N`ms or `N`s.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    match unit {
+        "" if n == 0 => Ok(Duration::ZERO),
+        "ns" => Ok(Duration::from_nanos(n)),
+        "us" => Ok(Duration::from_micros(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        _ => Err(format!("bad duration {s:?} (a number with ns, us, ms or s)")),
+    }
+}
+
+/// The lies of GET, ACTION and UPLOAD: `get-state N`, `get-rc RC`,
+/// `get-returns N`, `action-returns N`, `upload-phantom`, `upload-returns N`.
+fn parse_manage_lie(toks: &[&str]) -> Result<Lie, String> {
+    let arg = |i: usize| toks.get(i).copied().ok_or_else(|| format!("lie {} needs an argument", toks[1]));
+    let int = |s: &str| -> Result<i64, String> {
+        match s.strip_prefix('-') {
+            Some(t) => parse_num(t).map(|n| -(n as i64)),
+            None => parse_num(s).map(|n| n as i64),
+        }
+    };
+    Ok(match toks.get(1).copied().unwrap_or("") {
+        "get-state" => Lie::GetState(parse_state(arg(2)?)?),
+        "get-rc" => Lie::GetRc(parse_rc(arg(2)?)?),
+        "get-returns" => Lie::GetReturns(int(arg(2)?)?),
+        "action-returns" => Lie::ActionReturns(int(arg(2)?)?),
+        "upload-phantom" => Lie::UploadPhantom,
+        "upload-returns" => Lie::UploadReturns(int(arg(2)?)?),
+        o => return Err(format!("bad lie {o:?}")),
+    })
 }
 
 /// A scenario's `at list|data K` events, fired before the LIST hypercalls
@@ -379,6 +482,13 @@ impl Hypervisor for ScenarioHypervisor {
         let n = SYSCTL_SIZE.min(buf.len());
         self.events.before_sysctl(self.hv.sim(), &buf.as_slice()[..n]);
         self.hv.sysctl(buf)
+    }
+
+    fn xen_version(&self, cmd: u32, buf: Option<&mut SimBuffer>) -> crate::Result<i64> {
+        if !self.privcmd {
+            return Err(Error::Os { call: "open(/dev/xen/privcmd)", errno: libc::ENOENT });
+        }
+        self.hv.xen_version(cmd, buf)
     }
 
     fn interface_cache(&self) -> &AtomicU32 {

@@ -348,11 +348,14 @@ fn hypercall_ioctl(dfd: DevFd, argp: *mut c_void) -> c_int {
         return -1;
     }
     let sh = shim();
-    let (op, a0) = (u64_at(&call, 0), u64_at(&call, 8));
-    if op == 35 {
-        before_call(sh, a0);
+    let op = u64_at(&call, 0);
+    let args: [u64; 5] = core::array::from_fn(|i| u64_at(&call, 8 + 8 * i));
+    match op {
+        35 => before_call(sh, args[0]),
+        17 if sh.trace => log(&format!("hypercall xen_version cmd={} arg={:#x}", args[0], args[1])),
+        _ => {}
     }
-    let r = sh.sim.hypercall(&Guest::new(sh.scen.strict), op, a0);
+    let r = sh.sim.hypercall(&Guest::new(sh.scen.strict), op, args);
     if sh.trace {
         log(&format!("  -> {r}"));
     }
@@ -778,6 +781,12 @@ fn counters_text() -> String {
     kv("version_mismatch", s.version_mismatch);
     kv("efaults", s.faults);
     kv("entries", s.entries);
+    kv("upload_calls", s.upload_calls);
+    kv("upload_bytes", s.upload_bytes);
+    kv("get_calls", s.get_calls);
+    kv("action_calls", s.action_calls);
+    kv("actions_run", s.actions_run);
+    kv("xen_version_calls", s.xen_version_calls);
     kv("buffer_mappings", c.device_mappings.load(Relaxed) + c.locked_mappings.load(Relaxed));
     kv("bytes_mapped", c.device_bytes.load(Relaxed) + c.locked_bytes.load(Relaxed));
     kv("device_mappings", c.device_mappings.load(Relaxed));

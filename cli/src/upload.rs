@@ -1,0 +1,368 @@
+//! `upload NAME FILE` and `load FILE`: xen-livepatch's `upload_func` and
+//! `load_func`, with the checks it leaves to Xen done first, each refused
+//! with one clear line before anything is uploaded: the name's length, a
+//! file that is not a regular file, larger than Xen accepts, not an ELF live
+//! patch, or made for another hypervisor build (unless `--force`).
+
+use crate::actions::{self, Request};
+use crate::control::Control;
+use crate::elf;
+use crate::step::{Kind, Outcome, PayloadFacts, Refusal, Step, NAME_MAX};
+use std::fs::{File, Metadata};
+use std::io::Read as _;
+use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use xc_livepatch::Action;
+
+/// `LIVEPATCH_MAX_SIZE`: the largest payload Xen 4.14 to 4.22 accept.
+pub const XEN_MAX_SIZE: u64 = 2 << 20;
+/// The largest size the upload's 32-bit `size` field carries.
+pub const U32_MAX_SIZE: u64 = u32::MAX as u64;
+
+/// Uploads `file` as `name`; `force` skips the build-id comparison.
+pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step {
+    let t0 = Instant::now();
+    let mut step = Step::new(Kind::Upload, name);
+    step.file = Some(file.to_path_buf());
+    step.outcome = match checked_payload(ctl, name, file, force, &mut step) {
+        Ok(bytes) => match ctl.upload(name, &bytes) {
+            Ok(()) => Outcome::Completed,
+            Err(e) => Outcome::Failed(e.errno()),
+        },
+        Err(r) => Outcome::Refused(r),
+    };
+    step.elapsed = t0.elapsed();
+    step
+}
+
+/// The file's bytes once every check has passed.
+fn checked_payload(
+    ctl: &impl Control,
+    name: &[u8],
+    file: &Path,
+    force: bool,
+    step: &mut Step,
+) -> Result<Vec<u8>, Refusal> {
+    if name.len() > NAME_MAX {
+        return Err(Refusal::NameTooLong(name.len()));
+    }
+    let bytes = read_regular(file)?;
+    let facts = elf::inspect(&bytes).map_err(Refusal::NotLivePatch)?;
+    step.payload = Some(PayloadFacts {
+        size: bytes.len() as u64,
+        xen_depends: facts.xen_depends.clone(),
+        build_id: facts.build_id,
+    });
+    if !force {
+        let running = ctl.build_id().map_err(|e| Refusal::BuildIdUnknown(e.errno()))?;
+        if running != facts.xen_depends {
+            return Err(Refusal::WrongBuildId { payload: facts.xen_depends, hypervisor: running });
+        }
+    }
+    Ok(bytes)
+}
+
+fn errno_of(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// What kind of file this is, when it is not a regular one.
+fn not_regular(m: &Metadata) -> Option<&'static str> {
+    let t = m.file_type();
+    Some(if t.is_file() {
+        return None;
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    })
+}
+
+/// Opens `file` without blocking (a FIFO that appears between the checks
+/// must not hang the command), checks that it is a regular file of an
+/// acceptable size, and reads it.
+fn read_regular(file: &Path) -> Result<Vec<u8>, Refusal> {
+    let m = std::fs::metadata(file).map_err(|e| Refusal::Open(errno_of(&e)))?;
+    if let Some(kind) = not_regular(&m) {
+        return Err(Refusal::NotRegular(kind));
+    }
+    let mut f = File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(file)
+        .map_err(|e| Refusal::Open(errno_of(&e)))?;
+    let m = f.metadata().map_err(|e| Refusal::Open(errno_of(&e)))?;
+    if let Some(kind) = not_regular(&m) {
+        return Err(Refusal::NotRegular(kind));
+    }
+    let size = m.len();
+    if size > U32_MAX_SIZE {
+        return Err(Refusal::TooLarge { size, limit: U32_MAX_SIZE, whose: "the upload's 32-bit size field" });
+    }
+    if size > XEN_MAX_SIZE {
+        return Err(Refusal::TooLarge { size, limit: XEN_MAX_SIZE, whose: "Xen (LIVEPATCH_MAX_SIZE)" });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // One byte more than the limit: a file that grew meanwhile is caught.
+    f.by_ref().take(XEN_MAX_SIZE + 1).read_to_end(&mut bytes).map_err(|e| Refusal::Read(errno_of(&e)))?;
+    if bytes.len() as u64 > XEN_MAX_SIZE {
+        return Err(Refusal::TooLarge {
+            size: bytes.len() as u64,
+            limit: XEN_MAX_SIZE,
+            whose: "Xen (LIVEPATCH_MAX_SIZE)",
+        });
+    }
+    Ok(bytes)
+}
+
+/// `load`'s name: POSIX `basename` of `file`, cut at its last `.`.
+pub fn load_name(file: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let b = file.as_os_str().as_bytes();
+    let trimmed = match b.iter().rposition(|&c| c != b'/') {
+        Some(end) => &b[..=end],
+        // Empty, or only slashes: basename gives "." or "/".
+        None => return if b.is_empty() { b".".to_vec() } else { b"/".to_vec() },
+    };
+    let base = match trimmed.iter().rposition(|&c| c == b'/') {
+        Some(i) => &trimmed[i + 1..],
+        None => trimmed,
+    };
+    match base.iter().rposition(|&c| c == b'.') {
+        Some(i) => base[..i].to_vec(),
+        None => base.to_vec(),
+    }
+}
+
+/// `load FILE`: upload it under [`load_name`], apply it, and if the apply
+/// fails, unload it. The steps taken, in order.
+pub fn load(ctl: &impl Control, file: &Path, nodeps: bool, force: bool, wait: Duration) -> Vec<Step> {
+    let name = load_name(file);
+    let up = upload(ctl, &name, file, force);
+    if !up.ok() {
+        return vec![up];
+    }
+    let apply = actions::run(ctl, Request { action: Action::Apply, name: &name, nodeps, wait });
+    if apply.ok() {
+        return vec![up, apply];
+    }
+    let unload = actions::run(ctl, Request { action: Action::Unload, name: &name, nodeps: false, wait });
+    vec![up, apply, unload]
+}
+
+/// The status of a `load`: the upload's if it failed, else the apply's (the
+/// unload after a failed apply does not change it), as xen-livepatch.
+pub fn load_ret(steps: &[Step]) -> i32 {
+    steps.iter().take(2).map(Step::ret).find(|&r| r != 0).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::step::After;
+    use std::cell::RefCell;
+    use std::path::PathBuf;
+    use xc_livepatch::{ActionOptions, Error, State, Status};
+
+    const XEN_ID: [u8; 20] = [0x5e; 20];
+
+    /// An ELF relocatable object for this machine whose
+    /// .livepatch.xen_depends names `xen_id`.
+    fn livepatch(xen_id: &[u8]) -> Vec<u8> {
+        use object::write::Object;
+        use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+        let arch = if cfg!(target_arch = "aarch64") { Architecture::Aarch64 } else { Architecture::X86_64 };
+        let mut o = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
+        let s = o.add_section(vec![], elf::XEN_DEPENDS.as_bytes().to_vec(), SectionKind::Note);
+        let mut note = Vec::new();
+        for w in [4u32, xen_id.len() as u32, object::elf::NT_GNU_BUILD_ID] {
+            note.extend_from_slice(&w.to_le_bytes());
+        }
+        note.extend_from_slice(b"GNU\0");
+        note.extend_from_slice(xen_id);
+        note.resize(note.len().next_multiple_of(4), 0);
+        o.set_section_data(s, note, 4);
+        o.write().unwrap()
+    }
+
+    /// Records what reaches the hypervisor.
+    #[derive(Default)]
+    struct Recorder {
+        uploads: RefCell<Vec<(Vec<u8>, usize)>>,
+        acts: RefCell<Vec<Action>>,
+        build_id: Option<Vec<u8>>,
+    }
+
+    impl Control for Recorder {
+        fn status(&self, _: &[u8]) -> Result<Status, Error> {
+            // Uploaded: CHECKED until acted on, then what the action leads to.
+            match self.acts.borrow().last() {
+                None => Ok(Status { state: State::Checked, rc: 0 }),
+                Some(Action::Apply) => Ok(Status { state: State::Checked, rc: -libc::EBUSY }),
+                Some(_) => Err(Error::Hypervisor { errno: libc::ENOENT }),
+            }
+        }
+        fn upload(&self, name: &[u8], payload: &[u8]) -> Result<(), Error> {
+            self.uploads.borrow_mut().push((name.to_vec(), payload.len()));
+            Ok(())
+        }
+        fn act(&self, _: &[u8], a: Action, _: ActionOptions) -> Result<(), Error> {
+            self.acts.borrow_mut().push(a);
+            Ok(())
+        }
+        fn build_id(&self) -> Result<Vec<u8>, Error> {
+            self.build_id.clone().ok_or(Error::Hypervisor { errno: libc::ENODATA })
+        }
+    }
+
+    fn hv() -> Recorder {
+        Recorder { build_id: Some(XEN_ID.to_vec()), ..Recorder::default() }
+    }
+
+    fn scratch(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(d.path().join(name), bytes).unwrap();
+        }
+        d
+    }
+
+    fn refused(hv: &Recorder, name: &[u8], file: &Path, force: bool) -> Refusal {
+        let s = upload(hv, name, file, force);
+        assert!(hv.uploads.borrow().is_empty(), "uploaded: {:?}", s);
+        match s.outcome {
+            Outcome::Refused(r) => r,
+            o => panic!("not refused: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn a_live_patch_for_this_hypervisor_is_uploaded_whole() {
+        let lp = livepatch(&XEN_ID);
+        let d = scratch(&[("lp.livepatch", &lp)]);
+        let hv = hv();
+        let s = upload(&hv, b"lp", &d.path().join("lp.livepatch"), false);
+        assert_eq!(s.outcome, Outcome::Completed);
+        assert_eq!(*hv.uploads.borrow(), vec![(b"lp".to_vec(), lp.len())]);
+        assert_eq!(s.payload.unwrap().xen_depends, XEN_ID);
+    }
+
+    #[test]
+    fn another_build_id_is_refused_unless_forced() {
+        let d = scratch(&[("lp.livepatch", &livepatch(&[0xab; 20]))]);
+        let f = d.path().join("lp.livepatch");
+        let hv = hv();
+        assert_eq!(
+            refused(&hv, b"lp", &f, false),
+            Refusal::WrongBuildId { payload: vec![0xab; 20], hypervisor: XEN_ID.to_vec() }
+        );
+        assert_eq!(upload(&hv, b"lp", &f, true).outcome, Outcome::Completed);
+        // A hypervisor that does not say its build id: refused, unless forced.
+        let silent = Recorder::default();
+        assert_eq!(refused(&silent, b"lp", &f, false), Refusal::BuildIdUnknown(libc::ENODATA));
+    }
+
+    #[test]
+    fn files_that_are_not_live_patches_are_refused_with_the_reason() {
+        let mut no_note = livepatch(&XEN_ID);
+        // Rename the section: ".livepatch.xen_depends" -> ".livepatch.xen_dependz".
+        let at = no_note.windows(22).position(|w| w == elf::XEN_DEPENDS.as_bytes()).unwrap();
+        no_note[at + 21] = b'z';
+        let d = scratch(&[("text", b"not a live patch\n"), ("empty", b""), ("nonote", &no_note)]);
+        let hv = hv();
+        for (file, why) in
+            [("text", "not an ELF file"), ("empty", "not an ELF file"), ("nonote", "no .livepatch.xen_depends section")]
+        {
+            match refused(&hv, b"lp", &d.path().join(file), true) {
+                Refusal::NotLivePatch(w) => assert!(w.contains(why), "{file}: {w}"),
+                r => panic!("{file}: {r:?}"),
+            }
+        }
+        let me = std::env::current_exe().unwrap();
+        assert!(matches!(refused(&hv, b"lp", &me, true), Refusal::NotLivePatch(_) | Refusal::TooLarge { .. }));
+    }
+
+    #[test]
+    fn sizes_over_2_mib_and_4_gib_are_refused_before_reading() {
+        let d = scratch(&[]);
+        let hv = hv();
+        // Xen 4.14 to 4.22's LIVEPATCH_MAX_SIZE, and the 32-bit size field's limit.
+        for (size, limit) in [((2 << 20) + 1, 2 << 20), (1 << 32, (1 << 32) - 1)] {
+            let f = d.path().join(format!("big-{size}"));
+            let mut lp = livepatch(&XEN_ID);
+            lp.resize(64 << 10, 0);
+            std::fs::write(&f, &lp).unwrap();
+            File::options().write(true).open(&f).unwrap().set_len(size).unwrap(); // sparse
+            match refused(&hv, b"lp", &f, true) {
+                Refusal::TooLarge { size: s, limit: l, .. } => assert_eq!((s, l), (size, limit)),
+                r => panic!("{size}: {r:?}"),
+            }
+        }
+        // Exactly 2 MiB is what Xen accepts.
+        let f = d.path().join("exact");
+        let mut lp = livepatch(&XEN_ID);
+        lp.resize(2 << 20, 0);
+        std::fs::write(&f, &lp).unwrap();
+        assert_eq!(upload(&hv, b"lp", &f, false).outcome, Outcome::Completed);
+    }
+
+    #[test]
+    fn missing_directories_fifos_and_devices_are_refused_without_blocking() {
+        let d = scratch(&[]);
+        let fifo = d.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let hv = hv();
+        let cases: [(PathBuf, Refusal); 4] = [
+            (d.path().join("missing"), Refusal::Open(libc::ENOENT)),
+            (d.path().to_path_buf(), Refusal::NotRegular("a directory")),
+            (fifo, Refusal::NotRegular("a FIFO")),
+            (PathBuf::from("/dev/null"), Refusal::NotRegular("a character device")),
+        ];
+        for (f, want) in cases {
+            assert_eq!(refused(&hv, b"lp", &f, true), want, "{}", f.display());
+        }
+    }
+
+    #[test]
+    fn a_name_of_128_bytes_is_refused_before_the_file_is_read() {
+        let hv = hv();
+        assert_eq!(refused(&hv, &[b'n'; 128], Path::new("/nonexistent"), true), Refusal::NameTooLong(128));
+    }
+
+    #[test]
+    fn load_unloads_after_a_failed_apply_and_keeps_the_applys_status() {
+        let d = scratch(&[("xsa-9.livepatch", &livepatch(&XEN_ID))]);
+        let hv = hv();
+        let steps = load(&hv, &d.path().join("xsa-9.livepatch"), false, false, Duration::from_millis(50));
+        assert_eq!(*hv.acts.borrow(), vec![Action::Apply, Action::Unload]);
+        assert_eq!(hv.uploads.borrow()[0].0, b"xsa-9");
+        let outcomes: Vec<_> = steps.iter().map(|s| s.outcome.clone()).collect();
+        assert_eq!(outcomes, vec![Outcome::Completed, Outcome::EndedWithError(libc::EBUSY), Outcome::Completed]);
+        assert_eq!(steps[2].after, After::Error(libc::ENOENT));
+        assert_eq!(load_ret(&steps), libc::EBUSY);
+    }
+
+    #[test]
+    fn load_names_are_basename_without_the_last_extension() {
+        for (path, want) in [
+            ("/tmp/xsa-1.livepatch", "xsa-1"),
+            ("lp.a.b", "lp.a"),
+            ("dir/noext", "noext"),
+            ("dir/x.lp/", "x"),
+            (".hidden", ""),
+            ("a.d/file", "file"),
+            ("/", "/"),
+        ] {
+            assert_eq!(load_name(Path::new(path)), want.as_bytes(), "{path}");
+        }
+    }
+}
