@@ -96,17 +96,19 @@ def lifecycle_row(v, res, summ):
         else:
             ref = "no tool speaks 0x%s: the 4.17 tool's planned output" % IFACE[v][2:]
     pre = "%s: %s" % (ok(res, "lifecycle-preloaded", "lifecycle-reapply-refused-preloaded"), summ.get("lc-preloaded", "?"))
-    return [v, alone, pre, ref]
+    xc = "%s: %s; other build id refused: %s" % (ok(res, "lifecycle-xc", "lifecycle-reapply-refused-xc"),
+                                                 summ.get("lc-xc", "?"), ok(res, "xc-upload-wrong-build-id-refused"))
+    return [v, alone, pre, ref, xc]
 
 
 print("[real-xen] the payload lifecycle (upload, apply, revert, apply again, upload + replace, "
       "revert, unload both, load, revert, unload; a reverted hook payload refused):")
-head = ["Xen", "Debian 12 `xen-livepatch` alone", "with our library preloaded", "reference"]
+head = ["Xen", "Debian 12 `xen-livepatch` alone", "with our library preloaded", "reference", "`xc-livepatch`"]
 print("| " + " | ".join(head) + " |")
 print("|" + "---|" * len(head))
 for v in versions:
     d = load(v)
-    print("| " + " | ".join(lifecycle_row(v, d[0], d[1]) if d else [v, "no result", "", ""]) + " |")
+    print("| " + " | ".join(lifecycle_row(v, d[0], d[1]) if d else [v, "no result", "", "", ""]) + " |")
 for v in versions:
     d = load(v)
     if d:

@@ -277,6 +277,7 @@ def main():
         f.write(table([]))
     with open(os.path.join(a.out, "expected.env"), "w") as f:
         f.write("XEN_BUILD_ID=%s\n" % xen_id)
+        f.write("OTHER_XEN=%s\nOTHER_XEN_BUILD_ID=%s\n" % (lifecycle_plan.OTHER_XEN, lifecycle_plan.other_build_id(xen_id)))
         f.write("APPLY_OK='lp-func lp-stack'\nAPPLY_FAIL='lp-rcfail'\n")
         f.write("NAME127=%s\n" % name127)
         f.write("N_STATIC=%d\nN_MANY=%d\nN_CHURN=%d\n" % (len(static), len(many), len(churn)))

@@ -190,6 +190,10 @@ else
     echo "SUMMARY lc-alone $LC_ALONE_SUMMARY"
     [ -n "$REF_XL" ] && lc_compare lifecycle-ref-identical ref preloaded
 fi
+# our command alone (issue 18): the same lifecycle, and a payload for another build refused
+lc_run xc xc 0
+echo "SUMMARY lc-xc $LC_SUMMARY"
+lc_wrong_build_id
 
 stage iface
 iface=$($T 60 $RUST iface 2>/tmp/iface.err)

@@ -1,5 +1,5 @@
-# The payload lifecycle (issue 17), sourced by init.sh (busybox sh): the steps of
-# /t/lc/steps (lifecycle_plan.py) run by one xen-livepatch, each step's stdout, stderr
+# The payload lifecycle (issues 17 and 18), sourced by init.sh (busybox sh): the steps of
+# /t/lc/steps (lifecycle_plan.py) run by one tool, each step's stdout, stderr
 # and exit code and the `list` afterwards compared with the plan's, and the hypervisor's
 # extraversion checked after each step.
 #
@@ -7,6 +7,8 @@
 #   alone      Debian 12's tool with its own libxenctrl 4.17 (interface 0x15)
 #   preloaded  the same tool with our library preloaded by soname
 #   ref        Debian 11's own tool and libxenctrl 4.14 (Xen 4.14's reference)
+#   xc         our command, xc-livepatch (its default output is the 4.17 tool's, but it
+#              waits for an action to finish instead of looking once after 60 ms)
 # Each step's files are /tmp/lc.<run>/<id>.{out,err,rc} and <id>.list.{out,err,rc}.
 #
 # xen-livepatch sleeps 60 ms once after scheduling an action and then asks once: when
@@ -23,6 +25,7 @@ lc_tool() { # lc_tool MODE ARGS... : one xen-livepatch run
         alone) $T 60 $XL "$@";;
         preloaded) LD_PRELOAD=$OURLIB $T 60 $XL "$@";;
         ref) $T 60 $REF_XL "$@";;
+        xc) $T 60 $RUST "$@";;
     esac < /dev/null
 }
 
@@ -147,4 +150,19 @@ lc_compare() {
     nt=$(echo $timing | wc -w)
     line="$2 vs $3: $same of $nsteps steps byte-identical (stdout, stderr, exit code, and list after), $nt differing only by \"$LC_DIDNT\"${timing:+ (}$(echo $timing)${timing:+)}"
     if [ $ndiff = 0 ] && [ $nsteps -gt 0 ]; then result $1 PASS "$line"; else result $1 FAIL "$line; $ndiff different, the first: $diff"; fi
+}
+
+# lc_wrong_build_id : xc-livepatch refuses a payload made for another hypervisor build
+# before uploading it: exit 1, one line on stderr naming both build ids, nothing loaded
+lc_wrong_build_id() {
+    local o=/tmp/lc.otherxen f=/t/p/$OTHER_XEN.livepatch
+    lc_tool xc upload $OTHER_XEN $f > $o.out 2> $o.err; echo $? > $o.rc
+    lc_list xc $o.list > /dev/null
+    check xc-upload-wrong-build-id-refused "$(lc_brief $o); list after: $(head -c 60 $o.list.out | tr '\n' '|')" \
+        lc_refused_for_build_id $o
+}
+
+lc_refused_for_build_id() { # lc_refused_for_build_id FILE-PREFIX
+    [ "$(cat $1.rc)" = 1 ] && [ ! -s $1.out ] && [ "$(wc -l < $1.err)" = 1 ] \
+        && grep -q "$OTHER_XEN_BUILD_ID.*$XEN_BUILD_ID" $1.err && cmp -s $1.list.out /t/empty.table
 }

@@ -13,8 +13,9 @@ Into DIR/lc/:
   <id>.out/.err/.rc  the expected output of the step
   <id>.list          the expected `xen-livepatch list` output after it
   <id>.eacces.*      the expected output of the same step by the tool alone, interface refused
+and p/lc-otherxen.livepatch: made for another hypervisor build (xc-livepatch must refuse it).
 """
-import os
+import hashlib, os
 
 STATE_CHECKED, STATE_APPLIED = 1, 2
 EINVAL = 22
@@ -24,6 +25,8 @@ EINVAL = 22
 FUNCS = [("lc-m1", "-lc-m1"), ("lc-m2", "-lc-m2"), ("lc-m3", "-lc-m3")]
 # .livepatch.hooks.load is writable too: Xen refuses to apply it again once reverted
 HOOK = "lc-hook"
+# a func payload whose .livepatch.xen_depends names another hypervisor build
+OTHER_XEN = "lc-otherxen"
 
 
 class Plan:
@@ -94,8 +97,16 @@ def eacces(argv):
     return "", "Failed to get status of %s.\nError 13: Permission denied\n" % argv[1], 1
 
 
+def other_build_id(xen_id):
+    """A build id that is not the running hypervisor's (derived from it, so stable)."""
+    return hashlib.sha1(b"another hypervisor build than " + xen_id.encode()).hexdigest()
+
+
 def build_payloads(gen, func_patch, hook_body, kv):
-    """Builds the four payloads; returns name -> .modinfo bytes."""
+    """Builds the lifecycle's four payloads and OTHER_XEN; returns name -> .modinfo bytes
+    of the four."""
+    gen.build(OTHER_XEN, func_patch.replace("@S@", "-lc-ox"), kv("LIFECYCLE=" + OTHER_XEN),
+              xen_depends=other_build_id(gen.xen_id))
     metadata = {}
     for name, ev in FUNCS:
         metadata[name] = kv("LIFECYCLE=" + name, "PATCHES=xen_extra_version")

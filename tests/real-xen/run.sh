@@ -71,7 +71,8 @@ expected_checks() {
        rust-dump-after-race last127-exact-name-buffer
        json-equals-expected-full prometheus-valid-full"
     [ "$PACKAGED" = 1 ] && c="$c library-from-package"
-    c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded"
+    c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded lifecycle-xc lifecycle-reapply-refused-xc"
+    c="$c xc-upload-wrong-build-id-refused json-build-id-equals-console"
     if [ "$XL12_SPEAKS" = 1 ]; then
         c="$c lifecycle-alone lifecycle-reapply-refused-alone lifecycle-alone-identical"
     else
