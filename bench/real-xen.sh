@@ -2,6 +2,14 @@
 # The benchmark on a real hypervisor: Debian 12's Xen 4.17 under QEMU (TCG), one boot.
 #
 #   bash bench/real-xen.sh [--quick] [--profile] [--variant NAME=PATH.so]... [--no-write]
+#   bash bench/real-xen.sh --actions N
+#
+# --actions N: a boot of its own (-smp 1, as tests/real-xen: no rendezvous to time out)
+# that times N apply + revert cycles of one func payload by whole processes of
+# Debian 12's xen-livepatch and of xc-livepatch (the command, target/release),
+# alternating, outputs checked (bench/real-xen/actions.c), and reports the time per
+# completed action, the ratio and how often `Operation didn't complete.` was printed
+# (bench/real-xen/actions-report.py). Without it:
 #
 # In dom0, for each payload set (1000 x 48 B of metadata; then 5000 x 4 KiB, or as
 # many as the hypervisor takes), in one process per step: upload, count per call
@@ -30,6 +38,7 @@ BIG=${BENCH_REAL_XEN_BIG:-5000}
 TIMEOUT=${BENCH_REAL_XEN_TIMEOUT:-2400}
 WRITE=1
 PROFILE=0
+ACTIONS=0
 VARIANTS=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -37,7 +46,8 @@ while [ $# -gt 0 ]; do
         --variant) VARIANTS+=("$2"); shift 2;;
         --no-write) WRITE=0; shift;;
         --profile) PROFILE=1; shift;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0;;
+        --actions) ACTIONS=$2; shift 2;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0;;
         *) die "unknown argument $1";;
     esac
 done
@@ -66,6 +76,11 @@ if [ ! -s "$VMLINUX" ]; then
         || die "cannot extract vmlinux"
 fi
 zcat "$(ls "$XEN_ROOT"/boot/xen-4.17*-amd64.gz | head -1)" > "$WORK/xen" || die "no Xen 4.17 image"
+
+if [ "$ACTIONS" -gt 0 ]; then
+    . "$HERE/real-xen/actions.sh"
+    exit
+fi
 
 # ---------------------------------------------------------------- programs
 log "cargo build --release"

@@ -8,8 +8,10 @@ base64); this prints one RESULT line per check, in init.sh's format:
   prometheus-valid-full       promtool check metrics accepts it, and its samples
                               agree with the expected dump (count, one info and
                               one rc series per payload, success 1, interface)
+  json-build-id-equals-console  its xen_build_id is the hypervisor's console line
+                              `build-id: <hex>` and the hypervisor ELF's build id
 Usage: check-formats.py CONSOLE_LOG EXPECTED_DUMP IFACE ROOT OUTDIR"""
-import base64, gzip, os, re, subprocess, sys
+import base64, gzip, json, os, re, subprocess, sys
 
 log, expected, iface, root, outdir = sys.argv[1:6]
 os.makedirs(outdir, exist_ok=True)
@@ -50,6 +52,19 @@ else:
                        capture_output=True, text=True)
     result("json-equals-expected-full", p.returncode == 0,
            "%d bytes, %d payloads expected; check_json.py: %s %s" % (os.path.getsize(j), count, p.stdout.strip()[-200:], p.stderr.strip()[-200:]))
+
+# the build id the command reports is the one the hypervisor prints at boot and the one
+# in the hypervisor ELF the payloads were made for (expected.env, from readelf -n)
+console_ids = re.findall(r"^\(XEN\) build-id: ([0-9a-f]+)\s*$",
+                         open(log, "rb").read().decode("utf-8", "replace").replace("\r", ""), re.M)
+env = dict(l.split("=", 1) for l in open(os.path.join(os.path.dirname(expected), "expected.env")).read().split("\n") if "=" in l)
+try:
+    json_id = json.load(open(j))["xen_build_id"] if j else None
+except (OSError, ValueError, KeyError) as e:
+    json_id = "unreadable: %s" % e
+result("json-build-id-equals-console", len(console_ids) == 1 and json_id == console_ids[0] == env.get("XEN_BUILD_ID"),
+       "list --json xen_build_id %s; console build-id: %s; hypervisor ELF (readelf -n) %s"
+       % (json_id, " ".join(console_ids) or "none", env.get("XEN_BUILD_ID")))
 
 m = shipped("list.prom")
 if m is None:

@@ -2,7 +2,7 @@
 """The per-hypervisor side-by-side table of one run.sh run, from each boot's summary.txt
 (written by parse-results.py): detected interface, Debian 12's xen-livepatch alone and
 with our library preloaded, the reference, the C and Rust dumps, the growth race, and
-the churn counts. Usage: compat-table.py WORKDIR VERSION..."""
+the churn counts; then the payload lifecycle per hypervisor. Usage: compat-table.py WORKDIR VERSION..."""
 import os, re, sys
 
 work, versions = sys.argv[1], sys.argv[2:]
@@ -77,6 +77,38 @@ print("| " + " | ".join(head) + " |")
 print("|" + "---|" * len(head))
 for r in rows:
     print("| " + " | ".join(r) + " |")
+
+
+def lifecycle_row(v, res, summ):
+    """Debian 12's xen-livepatch through the payload lifecycle: alone, with our library
+    preloaded, and the reference (the tool alone on 0x15, Debian 11's tool on 4.14)."""
+    if IFACE[v] == "0x15":
+        alone = "%s: %s" % (ok(res, "lifecycle-alone", "lifecycle-reapply-refused-alone"), summ.get("lc-alone", "?"))
+        ident = res.get("lifecycle-alone-identical", ("missing", ""))
+        ref = "the tool alone: %s, %s" % (ident[0], ident[1].split(":", 1)[-1].strip())
+    else:
+        alone = "EACCES %s: %s" % (ok(res, "lifecycle-alone-eacces"), summ.get("lc-alone", "?"))
+        if v == "4.14":
+            ident = res.get("lifecycle-ref-identical", ("missing", ""))
+            ref = "Debian 11 xen-livepatch 4.14 %s (%s); identical to ours: %s, %s" % (
+                ok(res, "lifecycle-ref", "lifecycle-reapply-refused-ref"), summ.get("lc-ref", "?"),
+                ident[0], ident[1].split(":", 1)[-1].strip())
+        else:
+            ref = "no tool speaks 0x%s: the 4.17 tool's planned output" % IFACE[v][2:]
+    pre = "%s: %s" % (ok(res, "lifecycle-preloaded", "lifecycle-reapply-refused-preloaded"), summ.get("lc-preloaded", "?"))
+    xc = "%s: %s; other build id refused: %s" % (ok(res, "lifecycle-xc", "lifecycle-reapply-refused-xc"),
+                                                 summ.get("lc-xc", "?"), ok(res, "xc-upload-wrong-build-id-refused"))
+    return [v, alone, pre, ref, xc]
+
+
+print("[real-xen] the payload lifecycle (upload, apply, revert, apply again, upload + replace, "
+      "revert, unload both, load, revert, unload; a reverted hook payload refused):")
+head = ["Xen", "Debian 12 `xen-livepatch` alone", "with our library preloaded", "reference", "`xc-livepatch`"]
+print("| " + " | ".join(head) + " |")
+print("|" + "---|" * len(head))
+for v in versions:
+    d = load(v)
+    print("| " + " | ".join(lifecycle_row(v, d[0], d[1]) if d else [v, "no result", "", "", ""]) + " |")
 for v in versions:
     d = load(v)
     if d:

@@ -12,6 +12,7 @@ Reads the running hypervisor's build id from XEN_ELF (`readelf -n`), writes into
                        "<name>\t<state>\t<rc>\t<metadata hex>" per payload, upload order
   churn.dump           the churn payloads' lines in the same format (state 1, rc 0)
   expected.env         shell variables for init.sh (names to apply, expected strings)
+  lc/                  the payload lifecycle and its expected outputs (lifecycle_plan.py)
 
 Payload anatomy (see /work/shared/docs/real-xen-under-qemu.md): ET_REL x86-64 object
 with .livepatch.depends + .livepatch.xen_depends (GNU build-id notes), its own
@@ -21,6 +22,8 @@ Every symbol a payload defines is prefixed with a tag derived from the payload n
 so names never clash with Xen's or with another payload's.
 """
 import argparse, hashlib, os, re, subprocess, sys, tempfile
+
+import lifecycle_plan
 
 STATE_CHECKED, STATE_APPLIED = 1, 2
 
@@ -58,11 +61,13 @@ class Gen:
         os.makedirs(os.path.join(outdir, "p"), exist_ok=True)
         self.build_ids = {}
 
-    def build(self, name, body, modinfo=None, depends=None):
-        """Assemble `body` (assembly for the patching sections) into p/<name>.livepatch."""
+    def build(self, name, body, modinfo=None, depends=None, xen_depends=None):
+        """Assemble `body` (assembly for the patching sections) into p/<name>.livepatch.
+        `depends`: the build id it stacks on (default: the hypervisor's); `xen_depends`:
+        the hypervisor build it says it was made for (default: the running one's)."""
         tag = sym_tag(name)
         src = note_asm(".livepatch.depends", depends or self.xen_id)
-        src += note_asm(".livepatch.xen_depends", self.xen_id)
+        src += note_asm(".livepatch.xen_depends", xen_depends or self.xen_id)
         src += body.replace("@T@", tag)
         s = os.path.join(self.tmp, tag + ".s")
         o1 = os.path.join(self.tmp, tag + ".o")
@@ -115,7 +120,7 @@ FUNC_PATCH = '''    .section .rodata.@T@, "a", @progbits
 @T@_oldname:
     .asciz "xen_extra_version"
 @T@_str:
-    .asciz "-lp-demo"
+    .asciz "@S@"
     .section .text.@T@, "ax", @progbits
 @T@_new:
     endbr64
@@ -192,7 +197,7 @@ def main():
     add("lp-edge-noeq", NULL_HOOK, kv("justtext", "A=1", "=", "=nokey"))
     add("lp-edge-bytes", NULL_HOOK, kv(b"BIN=\x01\x02\x7f\xfe\xff\t|", b"\xff"))
     add("lp-edge-2nul", NULL_HOOK, b"\0\0")
-    add("lp-func", FUNC_PATCH, kv("PATCHES=xen_extra_version", "CVE=none"), STATE_APPLIED)
+    add("lp-func", FUNC_PATCH.replace("@S@", "-lp-demo"), kv("PATCHES=xen_extra_version", "CVE=none"), STATE_APPLIED)
     add("lp-stack", NULL_HOOK, kv("STACKED_ON=lp-func"), STATE_APPLIED,
         depends=g.build_ids["lp-func"])
     add("lp-rcfail", FAIL_APPLY_HOOK, kv("NOTE=apply-hook-returns-EBUSY"), STATE_CHECKED, -16,
@@ -239,6 +244,10 @@ def main():
     assert len(last127) == 127
     g.build(last127, NULL_HOOK, kv("NAMELEN=127", "LAST=yes"))
 
+    # The lifecycle (lifecycle_plan.py): its own payloads, never in upload.list
+    lc_metadata = lifecycle_plan.build_payloads(g, FUNC_PATCH, LOAD_HOOK, kv)
+    lifecycle_plan.write(a.out, lifecycle_plan.plan(table, lc_metadata, "/t/p"))
+
     def line(e):
         name, mi, st, rc = e
         # The dump's name escaping (xc-livepatch's cli/src/dump.rs)
@@ -271,6 +280,7 @@ def main():
         f.write(table([]))
     with open(os.path.join(a.out, "expected.env"), "w") as f:
         f.write("XEN_BUILD_ID=%s\n" % xen_id)
+        f.write("OTHER_XEN=%s\nOTHER_XEN_BUILD_ID=%s\n" % (lifecycle_plan.OTHER_XEN, lifecycle_plan.other_build_id(xen_id)))
         f.write("APPLY_OK='lp-func lp-stack'\nAPPLY_FAIL='lp-rcfail'\n")
         f.write("NAME127=%s\n" % name127)
         f.write("N_STATIC=%d\nN_MANY=%d\nN_CHURN=%d\n" % (len(static), len(many), len(churn)))

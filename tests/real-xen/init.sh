@@ -167,6 +167,34 @@ printf 'count 0\n' > /tmp/empty.dump
 parity empty /t/empty.table
 dumps empty /tmp/empty.dump
 
+# (c) the lifecycle of real payloads (lifecycle.sh): upload, apply, revert, apply again,
+# replace, revert, unload, load, and a refused re-apply, by each tool that speaks the
+# booted hypervisor's interface (alone on 0x15, Debian 11's on 4.14) and by Debian 12's
+# tool with our library preloaded (where alone it is refused, it tries each step first)
+. /t/lifecycle.sh
+stage lifecycle
+LC_EV0=$($T 30 lpraw extraversion)
+if [ "$XL12_SPEAKS" = 1 ]; then
+    lc_run alone alone 0
+    echo "SUMMARY lc-alone $LC_SUMMARY"
+    lc_run preloaded preloaded 0
+    echo "SUMMARY lc-preloaded $LC_SUMMARY"
+    lc_compare lifecycle-alone-identical alone preloaded
+else
+    if [ -n "$REF_XL" ]; then
+        lc_run ref ref 0
+        echo "SUMMARY lc-ref $LC_SUMMARY"
+    fi
+    lc_run preloaded preloaded 1
+    echo "SUMMARY lc-preloaded $LC_SUMMARY"
+    echo "SUMMARY lc-alone $LC_ALONE_SUMMARY"
+    [ -n "$REF_XL" ] && lc_compare lifecycle-ref-identical ref preloaded
+fi
+# our command alone (issue 18): the same lifecycle, and a payload for another build refused
+lc_run xc xc 0
+echo "SUMMARY lc-xc $LC_SUMMARY"
+lc_wrong_build_id
+
 stage iface
 iface=$($T 60 $RUST iface 2>/tmp/iface.err)
 check iface-version "our library detects '$iface' (expected $IFACE) $(head -c 200 /tmp/iface.err)" \

@@ -49,6 +49,10 @@ for ln in lines:
         last_stage = ln[m.start():]
     if "INIT-DONE" in ln:
         done = True
+    m = re.search(r"LIFECYCLE-INCOMPLETE (.*)", ln)
+    if m:
+        print("%s lifecycle-incomplete: %s" % (tag, m.group(1)[:400]))
+        continue
     m = re.search(r"TIMING (.*)", ln)
     if m:
         print("%s timing: %s" % (tag, m.group(1)))

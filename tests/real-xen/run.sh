@@ -13,7 +13,7 @@
 # Environment knobs (defaults in brackets): REAL_XEN_MANY [1100] small payloads on 4.17
 # and 4.22 (more than 1024: several LIST batches), REAL_XEN_MANY_SMALL [64] on the others,
 # REAL_XEN_LOOP [20] / REAL_XEN_LOOP_SMALL [8] checked snapshots during churn,
-# REAL_XEN_TIMEOUT [300] s per boot, REAL_XEN_IMAGES [$ROOT/../shared/xen-images],
+# REAL_XEN_TIMEOUT [900] s per boot, REAL_XEN_IMAGES [$ROOT/../shared/xen-images],
 # REAL_XEN_CACHE [$XDG_CACHE_HOME/xc-livepatch-real-xen or ~/.cache/...] download cache.
 # Exit status 0 only if every expected check passed. Last line: "N passed, M failed".
 set -u -o pipefail
@@ -31,7 +31,7 @@ MANY_SMALL=${REAL_XEN_MANY_SMALL:-64}
 LOOP_BIG=${REAL_XEN_LOOP:-20}
 LOOP_SMALL=${REAL_XEN_LOOP_SMALL:-8}
 TOOL_LOOP=${REAL_XEN_TOOL_LOOP:-2}
-BOOT_TIMEOUT=${REAL_XEN_TIMEOUT:-300}
+BOOT_TIMEOUT=${REAL_XEN_TIMEOUT:-900}
 VERSIONS="4.14 4.16 4.17 4.20 4.22"
 . "$HERE/fetch.sh"
 
@@ -71,6 +71,14 @@ expected_checks() {
        rust-dump-after-race last127-exact-name-buffer
        json-equals-expected-full prometheus-valid-full"
     [ "$PACKAGED" = 1 ] && c="$c library-from-package"
+    c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded lifecycle-xc lifecycle-reapply-refused-xc"
+    c="$c xc-upload-wrong-build-id-refused json-build-id-equals-console"
+    if [ "$XL12_SPEAKS" = 1 ]; then
+        c="$c lifecycle-alone lifecycle-reapply-refused-alone lifecycle-alone-identical"
+    else
+        c="$c lifecycle-alone-eacces"
+    fi
+    [ -n "$REF_XL" ] && c="$c lifecycle-ref lifecycle-reapply-refused-ref lifecycle-ref-identical"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
@@ -207,6 +215,7 @@ mkdir -p "$IR/$MULTIARCH" "$IR/usr/bin"
 cp -P "$SYSROOT/$MULTIARCH"/libxc_livepatch.so.1* "$IR/$MULTIARCH/"
 cp "$RUSTEX" "$IR/usr/bin/xc-livepatch"
 cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
+cp "$HERE/lifecycle.sh" "$IR/t/lifecycle.sh"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
 # for Debian 11's xen-livepatch its libxenctrl.so.4.14, the other Xen libraries by their
 # usual sonames from Debian 12, and the host libc6's libpthread.so.0 stub)
