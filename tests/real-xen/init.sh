@@ -226,7 +226,7 @@ if [ "$STATIC" = 1 ]; then
     mount -t devtmpfs devtmpfs /static/dev
     $T 120 chroot /static /xc-livepatch list > /tmp/stable.out 2> /tmp/stable.err; echo $? > /tmp/stable.rc
     static_same() { cmp -s /tmp/stable.out /tmp/rtable.out && cmp -s /tmp/stable.err /tmp/rtable.err && [ "$(cat /tmp/stable.rc)$(cat /tmp/rtable.rc)" = 00 ]; }
-    check static-list-equals-package-full "chroot /static (only the static xc-livepatch and /dev): rc $(cat /tmp/stable.rc), $(wc -l < /tmp/stable.out) lines $(head -c 200 /tmp/stable.err)" \
+    check static-list-equals-package-full "chroot /static (only the static xc-livepatch and /dev): rc $(cat /tmp/stable.rc), $(wc -l < /tmp/stable.out) lines $(head -c 200 /tmp/stable.err | tr "\n" " ")" \
         static_same
 fi
 # the command's machine formats, checked on the host (schema, exact bytes, promtool)
