@@ -20,8 +20,8 @@
 # possible here, it says so in one line and FAILS.
 #
 # Hang guards, far from what the tests need on a slow or loaded machine (169 s
-# of CPU in all, measured in 1908 s of wall time at load 15-19, where the former
-# 480 s wall guard failed; the stage prints both): MIRI_CPU_LIMIT (default 900 s) bounds the
+# of CPU in all, measured in 1908 s of wall time at load 15-19: the former
+# 480 s wall guard would have cut it; the stage prints both): MIRI_CPU_LIMIT (default 900 s) bounds the
 # CPU time of each process (`ulimit -t`: one Miri interpreter per test
 # binary). CPU time does not grow with the machine's load, so this guard stops
 # a test that loops, also on a busy machine, and lets a 3x slower CPU pass
