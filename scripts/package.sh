@@ -4,17 +4,22 @@
 #   libxc-livepatch-dev_<version>_<arch>.deb  header, .so link, static library, pkg-config file
 #   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command, its man pages and its
 #                                             bash, zsh and fish completions (cli/)
+# and, into STATICDIR (default target/static/), the same command as one static
+# executable for any x86_64 dom0, Debian or not (XCP-ng, Qubes):
+#   xc-livepatch    built for x86_64-unknown-linux-musl: no interpreter, no
+#                   shared library; the rustup target is added when missing
 # The files come from the install tree `cargo cinstall` makes (cargo-c, pinned
 # below and installed with `cargo install --locked` when missing); the control
 # files from packaging/debian/ through Debian's own tools: dpkg-shlibdeps
 # (Depends), dpkg-gensymbols (the symbols file, checked against the one
 # committed), dpkg-gencontrol, dpkg-deb. The version is the crate's
 # (Cargo.toml); packaging/debian/changelog must have an entry for it.
-#   bash scripts/package.sh [OUTDIR]     (default target/debian)
+#   bash scripts/package.sh [OUTDIR [STATICDIR]]  (default target/debian, target/static)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=${1:-$root/target/debian}
+static_out=${2:-$root/target/static}
 CARGO_C_VERSION=0.10.24 # the newest cargo-c that builds with rustc 1.95
 
 say() { echo "package: $*"; }
@@ -156,3 +161,26 @@ finish $cli
 
 left=$(cd "$tree" && find . -mindepth 1 \( -type f -o -type l \))
 [ -z "$left" ] || die "files of the install tree in no package: $left"
+
+# 6. The static command. musl's libc.a and start files come with the rustup
+# target (self-contained linking through the system's cc), and the command has
+# no C code of its own: no musl-gcc (musl-tools) is needed. The library's
+# cdylib cannot be built for this target: cargo says it drops it (a warning).
+musl=x86_64-unknown-linux-musl
+[ "$(uname -m)" = x86_64 ] || die "the static build is made for $musl, on x86_64 only (this is $(uname -m))"
+if [ ! -d "$(rustc --print target-libdir --target "$musl")" ]; then
+  command -v rustup >/dev/null || die "no Rust standard library for $musl, and no rustup to add it"
+  say "rustup target add $musl"
+  rustup target add "$musl" >/dev/null || die "rustup target add $musl failed"
+fi
+say "cargo build --release --target $musl -p xc-livepatch-cli (static)"
+cargo build --release --locked --target "$musl" -p xc-livepatch-cli
+mkdir -p "$static_out"
+rm -f "$static_out/xc-livepatch"
+cp "${CARGO_TARGET_DIR:-$root/target}/$musl/release/xc-livepatch" "$static_out/xc-livepatch.tmp"
+strip --remove-section=.comment --remove-section=.note "$static_out/xc-livepatch.tmp"
+chmod 0755 "$static_out/xc-livepatch.tmp"
+mv "$static_out/xc-livepatch.tmp" "$static_out/xc-livepatch"
+headers=$(readelf -l -d "$static_out/xc-livepatch") || die "readelf cannot read $static_out/xc-livepatch"
+! grep -qE 'INTERP|\(NEEDED\)' <<<"$headers" || die "$static_out/xc-livepatch is not static: $(grep -E 'INTERP|NEEDED' <<<"$headers")"
+say "built $static_out/xc-livepatch ($(stat -c %s "$static_out/xc-livepatch") bytes, static)"

@@ -1,14 +1,15 @@
-//! Errno numbers in words: the C library's text, the symbolic name, and the
+//! Errno numbers in words: glibc's text, the symbolic name, and the
 //! README's troubleshooting hint.
 
-/// What `strerror(e)` prints (glibc's text; `Unknown error N` for others).
+mod glibc;
+
+/// What glibc's `strerror(e)` prints (`Unknown error N` for a number without a
+/// text), whichever C library the command is linked with: Xen's tools print
+/// glibc's words, and so does the static (musl) build of this command.
 pub fn strerror(e: i32) -> String {
-    let full = std::io::Error::from_raw_os_error(e).to_string();
-    // std formats "<strerror text> (os error N)"; keep the C library's part.
-    let suffix = format!(" (os error {e})");
-    match full.strip_suffix(&suffix) {
+    match glibc::text(e) {
         Some(text) => text.to_string(),
-        None => full,
+        None => format!("Unknown error {e}"),
     }
 }
 
@@ -62,7 +63,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strerror_is_the_c_library_text_without_rust_suffix() {
+    fn strerror_is_glibcs_text_without_rust_suffix() {
         assert_eq!(strerror(libc::EAGAIN), "Resource temporarily unavailable");
         assert_eq!(strerror(0), "Success");
         assert_eq!(strerror(123456), "Unknown error 123456");

@@ -197,7 +197,8 @@ node_exporter() {
     --collector.textfile --collector.textfile.directory="$dir" >"$work/node-exporter.log" 2>&1 &
   ne_pid=$!
   url=http://127.0.0.1:$port/metrics
-  for i in $(seq 50); do "$PY" -c "import urllib.request as u; u.urlopen('$url', timeout=1)" 2>/dev/null && break; sleep 0.1; done
+  # until it answers (the loop ends then): up to 600 tries, at least a minute on a busy machine
+  for i in $(seq 600); do "$PY" -c "import urllib.request as u; u.urlopen('$url', timeout=1)" 2>/dev/null && break; sleep 0.1; done
   kill -0 "$ne_pid" 2>/dev/null || { echo "  node_exporter did not start:"; tail -n 5 "$work/node-exporter.log"; return 1; }
   echo "  prometheus-node-exporter $(prometheus-node-exporter --version 2>&1 | head -n1 | awk '{print $3}') (pid $ne_pid) on 127.0.0.1:$port"
   for s in tests/fakexen/demo.scn cli/tests/scenarios/*.scn tests/fakexen/scenarios/{11-error-rc-values,05-name-127-chars,17-flask-deny}.scn; do

@@ -151,10 +151,17 @@ build_c "$bin" && build_c "$bin/asan" $ASAN || { echo "hardening: C build failed
 SCN=tests/hardening/scenarios
 export FAKEXEN_LOG=$bin/fakexen.log
 
+# Hang guard of each lpstress and valgrind run: HARDENING_TIMEOUT (default 900 s,
+# three times the former 300 s); each run prints its time.
+guard=${HARDENING_TIMEOUT:-900}
 lp() { # PRELOAD SCENARIO BINARY ARGS...: runs lpstress, shows its report
-  local pre=$1 scn=$2; shift 2
-  FAKEXEN_SCENARIO=$scn LD_PRELOAD=$pre timeout 300 "$@" 2>&1 | grep -v "^  child "
-  return "${PIPESTATUS[0]}"
+  local pre=$1 scn=$2 t0=$SECONDS rc; shift 2
+  FAKEXEN_SCENARIO=$scn LD_PRELOAD=$pre timeout "$guard" "$@" 2>&1 | grep -v "^  child "
+  rc=${PIPESTATUS[0]}
+  # on stderr: callers keep the report's last line with tail -n1
+  [ "$rc" -ne 124 ] || echo "  TIMED OUT after $guard s (HARDENING_TIMEOUT)" >&2
+  echo "  ($((SECONDS - t0)) s)" >&2
+  return "$rc"
 }
 part "C ABI, ours: fork during / between list calls (40 forks, 3 listing threads)" lp "$FX $OURS" $SCN/fork.scn "$bin/lpstress" fork 40
 part "C ABI, ours: 8 threads x 1000 get_sizes + list, list changing" lp "$FX $OURS" $SCN/threads.scn "$bin/lpstress" threads 1000
@@ -222,13 +229,14 @@ ours_lost() { # LOG: prints the number of lost-block records attributable to our
     END { print n + 0 }' "$1"
 }
 vg() { # LABEL PRELOAD SCENARIO ARGS...
-  local label=$1 pre=$2 scn=$3; shift 3
-  FAKEXEN_SCENARIO=$scn LD_PRELOAD=$pre LD_LIBRARY_PATH=$bin/lib timeout 300 "${VG[@]}" "$@" >"$bin/vg.log" 2>&1
+  local label=$1 pre=$2 scn=$3 t0=$SECONDS; shift 3
+  FAKEXEN_SCENARIO=$scn LD_PRELOAD=$pre LD_LIBRARY_PATH=$bin/lib timeout "$guard" "${VG[@]}" "$@" >"$bin/vg.log" 2>&1
   local rc=$? lost
   lost=$(ours_lost "$bin/vg.log")
   local errs
   errs=$(grep -c "^==[0-9]*== \(Invalid\|Conditional\|Use of uninit\|Syscall param\|Mismatched\|Source and destination\)" "$bin/vg.log")
-  printf '  %-34s exit %s, %s memcheck errors, %s lost-block records from ours\n' "$label" "$rc" "$errs" "$lost"
+  printf '  %-34s exit %s, %s memcheck errors, %s lost-block records from ours (%s s)\n' "$label" "$rc" "$errs" "$lost" \
+    "$((SECONDS - t0))"
   if [ $rc -ne 0 ] || [ "$errs" -ne 0 ] || [ "$lost" -ne 0 ]; then
     grep -E "^==[0-9]+==|FAIL" "$bin/vg.log" | head -40
     return 1

@@ -19,9 +19,16 @@
 #
 # Installs its own toolchain, idempotently: the pinned nightly below with the
 # miri and rust-src components (rustup), then Miri's sysroot. If that is not
-# possible here, it says so in one line and FAILS. The tests take about
-# 100 s of one core; MIRI_TIMEOUT (default 480 s, room for a loaded machine)
-# stops a run that hangs.
+# possible here, it says so in one line and FAILS.
+#
+# Hang guards, far from what the tests need on a slow or loaded machine (169 s
+# of CPU in all, measured in 1908 s of wall time at load 15-19: the former
+# 480 s wall guard would have cut it; the stage prints both): MIRI_CPU_LIMIT (default 900 s) bounds the
+# CPU time of each process (`ulimit -t`: one Miri interpreter per test
+# binary). CPU time does not grow with the machine's load, so this guard stops
+# a test that loops, also on a busy machine, and lets a 3x slower CPU pass
+# with room to spare. MIRI_TIMEOUT (default 3600 s of wall time) stops a run
+# that blocks without using CPU.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 t0=$SECONDS
@@ -30,8 +37,12 @@ t0=$SECONDS
 # run is reproducible; Miri's rules change between nightlies.
 TOOLCHAIN=nightly-2026-05-20
 log=$(mktemp "${TMPDIR:-/tmp}/miri-stage.XXXXXX")
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.times"' EXIT
 
+children_cpu() { # sets CPU: the CPU seconds (user + system) of this shell's finished children
+  times >"$log.times" # (in this shell: a subshell would count its own children)
+  CPU=$(tail -n1 "$log.times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+}
 cannot() { # WHY: the one line saying Miri cannot run here, then fail
   echo "miri: CANNOT RUN: $1" >&2
   exit 1
@@ -50,11 +61,17 @@ cargo "+$TOOLCHAIN" miri setup >"$log" 2>&1 || cannot "cargo miri setup failed: 
 echo "miri: $(cargo "+$TOOLCHAIN" miri --version 2>/dev/null), ready after $((SECONDS - t0)) s"
 
 export MIRIFLAGS="-Zmiri-strict-provenance ${MIRIFLAGS:-}"
+cpu_limit=${MIRI_CPU_LIMIT:-900} wall_limit=${MIRI_TIMEOUT:-3600}
 t1=$SECONDS
-timeout "${MIRI_TIMEOUT:-480}" cargo "+$TOOLCHAIN" miri test --locked --no-fail-fast -p xc-livepatch \
-  --lib --test list --test ffi --test uninit_caller_memory --test manage >"$log" 2>&1
+children_cpu; cpu0=$CPU
+(ulimit -t "$cpu_limit" && exec timeout "$wall_limit" cargo "+$TOOLCHAIN" miri test --locked --no-fail-fast \
+  -p xc-livepatch --lib --test list --test ffi --test uninit_caller_memory --test manage) >"$log" 2>&1
 rc=$?
-[ $rc -eq 124 ] && echo "miri: TIMED OUT after ${MIRI_TIMEOUT:-480} s"
+children_cpu; cpu=$((CPU - cpu0))
+[ $rc -eq 124 ] && echo "miri: TIMED OUT after $wall_limit s of wall time (MIRI_TIMEOUT)"
+# (past the limit the kernel sends SIGXCPU, then SIGKILL)
+grep -qE 'signal: (9|24), SIG(KILL|XCPU)' "$log" &&
+  echo "miri: a test binary was killed: it used $cpu_limit s of CPU (MIRI_CPU_LIMIT), unless the OOM killer did it"
 
 # Per test binary: its result line; every ignored test with its reason.
 grep -E "^     Running |^test result:|^test .* ignored" "$log" | sed -E 's/^ +Running /  /; s/^test /    /'
@@ -68,6 +85,6 @@ fi
 read -r p f i < <(awk '/^test result:/ { p += $4; f += $6; i += $8 }
   /^test .* \.\.\. error: / { f++ }
   END { print p + 0, f + 0, i + 0 }' "$log")
-echo "miri: tests ran in $((SECONDS - t1)) s; stage $((SECONDS - t0)) s"
+echo "miri: tests ran in $((SECONDS - t1)) s ($cpu s of CPU); stage $((SECONDS - t0)) s"
 echo "miri: $p passed, $f failed, $i ignored"
 [ $rc -eq 0 ] && [ "$f" -eq 0 ] && [ "$p" -gt 0 ]

@@ -14,13 +14,20 @@
 #  5. the crates: `cargo package --list` holds only what a user needs,
 #     `cargo publish --dry-run -p xc-livepatch` builds the packaged library,
 #     and `cargo install` builds the command from the two packaged tarballs;
-#  6. deliberate breaks (a missing link, another SONAME, a wrong pkg-config
-#     flag, a Depends without libc6) must each be caught by the checks above.
+#  6. the static command (target/static/xc-livepatch, built for
+#     x86_64-unknown-linux-musl): no interpreter, no shared library, stripped;
+#     --version, --help and every listing of the simulated hypervisor
+#     (tests/fakexen/demo.scn and scenarios/, every format: stdout, stderr and
+#     exit status) exactly as the Debian package's (glibc) command;
+#  7. deliberate breaks (a missing link, another SONAME, a wrong pkg-config
+#     flag, a Depends without libc6, a dynamic command as the static one, a
+#     static one with another error text) must each be caught by the checks
+#     above.
 # Prints "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-bash scripts/setup.sh dpkg-dev lintian binutils pkg-config || exit 1
+bash scripts/setup.sh dpkg-dev lintian binutils pkg-config file || exit 1
 
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=usr/lib/$multiarch
@@ -39,11 +46,11 @@ fail() { echo "  FAIL: $*"; return 1; }
 # 1. Build from the committed tree.
 rev=$(git stash create 2>/dev/null); rev=${rev:-HEAD}
 [ "$rev" = HEAD ] || echo "(building HEAD plus the uncommitted changes of tracked files)"
-mkdir -p "$tmp/src" "$tmp/debs"
+mkdir -p "$tmp/src" "$tmp/debs" "$tmp/static"
 git archive "$rev" | tar -x -m -C "$tmp/src" || { echo "git archive failed"; exit 1; }
 t0=$SECONDS
 # A target directory of its own keeps later runs warm without touching target/release.
-if ! CARGO_TARGET_DIR=$root/target/package-check bash "$tmp/src/scripts/package.sh" "$tmp/debs"; then
+if ! CARGO_TARGET_DIR=$root/target/package-check bash "$tmp/src/scripts/package.sh" "$tmp/debs" "$tmp/static"; then
   echo "package: scripts/package.sh failed"; echo "0 passed, 1 failed"; exit 1
 fi
 echo "scripts/package.sh: $((SECONDS - t0)) s"
@@ -53,7 +60,8 @@ arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 LIB=$tmp/debs/libxc-livepatch1_${version}_${arch}.deb
 DEV=$tmp/debs/libxc-livepatch-dev_${version}_${arch}.deb
 CLI=$tmp/debs/xc-livepatch_${version}_${arch}.deb
-ls "$tmp/debs"
+STATIC=$tmp/static/xc-livepatch
+ls "$tmp/debs" "$tmp/static"
 
 # dpkg-deb -c as "MODE OWNER PATH[ -> TARGET]", directories left out.
 listing() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { s = $1 " " $2; for (i = 6; i <= NF; i++) s = s " " $i; print s }' | LC_ALL=C sort; }
@@ -168,6 +176,46 @@ EOF
   return $f
 }
 
+# 6. The static command: one file, and it behaves as the packaged one.
+check_static() { # STATIC CLIDEB
+  local s=$1 f=0 x desc hdr args scn fmt n=0 d=0
+  [ -x "$s" ] || { fail "no executable $s"; return 1; }
+  x=$tmp/x-static; rm -rf "$x"; dpkg-deb -x "$2" "$x"
+  desc=$(file -b "$s")
+  grep -qE '(statically|static-pie) linked' <<<"$desc" || { fail "file says: $desc"; f=1; }
+  hdr=$(readelf -l -d "$s" 2>&1)
+  ! grep -q 'INTERP' <<<"$hdr" || { fail "it asks for an interpreter: $(grep -o '\[Requesting program interpreter: .*\]' <<<"$hdr")"; f=1; }
+  ! grep -q '(NEEDED)' <<<"$hdr" || { fail "it NEEDs $(sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' <<<"$hdr" | tr '\n' ' ')"; f=1; }
+  ! readelf -S "$s" | grep -q '\.debug_info' || { fail "it is not stripped"; f=1; }
+  [ "$("$s" --version)" = "xc-livepatch $version" ] || { fail "--version says '$("$s" --version)'"; f=1; }
+  # stdout, stderr and exit status of both, for each of these argument lists
+  same_run() { # ARGS...
+    n=$((n + 1))
+    "$s" "$@" >"$tmp/s.out" 2>"$tmp/s.err"; echo $? >"$tmp/s.rc"
+    "$x/usr/bin/xc-livepatch" "$@" >"$tmp/g.out" 2>"$tmp/g.err"; echo $? >"$tmp/g.rc"
+    cmp -s "$tmp/s.out" "$tmp/g.out" && cmp -s "$tmp/s.err" "$tmp/g.err" && cmp -s "$tmp/s.rc" "$tmp/g.rc" && return 0
+    d=$((d + 1))
+    [ $d -le 3 ] || return 1
+    echo "  FAIL: xc-livepatch $* differs (< packaged, > static; exit $(cat "$tmp/g.rc") vs $(cat "$tmp/s.rc")):"
+    diff <(cat "$tmp/g.out" "$tmp/g.err") <(cat "$tmp/s.out" "$tmp/s.err") | grep '^[<>]' | head -n 4 | sed 's/^/    /'
+    return 1
+  }
+  for args in --version --help "list --help" "iface --help"; do
+    # shellcheck disable=SC2086 # the words of one argument list
+    same_run $args || f=1
+  done
+  same_run --sim "$tmp/src/tests/fakexen/demo.scn" list || f=1
+  for scn in "$tmp/src/tests/fakexen/demo.scn" "$tmp"/src/tests/fakexen/scenarios/*.scn; do
+    for fmt in "list" "list --json" "list --format prometheus" "list --format dump" "iface"; do
+      # shellcheck disable=SC2086
+      same_run --sim "$scn" $fmt || f=1
+    done
+  done
+  [ $d -eq 0 ] || { fail "$d of $n runs differ from the packaged command's"; f=1; }
+  [ $f -eq 0 ] && echo "  $(basename "$s"): $(stat -c %s "$s") bytes, '$desc'; no interpreter, no NEEDED; $n runs (--version, --help, --sim demo.scn and $(ls "$tmp"/src/tests/fakexen/scenarios/*.scn | wc -l) scenarios in 4 formats and iface) identical to the packaged command's"
+  return $f
+}
+
 # 3. A throwaway root holding both packages; a C program built with only pkg-config.
 check_root() { # LIBDEB DEVDEB
   local r flags out f=0
@@ -261,8 +309,9 @@ part "xc-livepatch: files, Depends, the command and its man pages" check_cli "$C
 part "throwaway root: a C program built with pkg-config lists the simulated payloads" check_root "$LIB" "$DEV"
 part "lintian" check_lintian "$LIB" "$DEV" "$CLI"
 part "crates: cargo package --list, cargo publish --dry-run, cargo install from the tarballs" check_crate
+part "static xc-livepatch: no interpreter, no shared library, output as the packaged command's" check_static "$STATIC" "$CLI"
 
-# 6. Deliberate breaks: each mutated package must fail the check named.
+# 7. Deliberate breaks: each mutated package must fail the check named.
 mutant() { # DEB FUNCTION: a copy of DEB changed by FUNCTION DIR, rebuilt
   local d; d=$(mktemp -d "$tmp/mutant.XXXXXX")
   dpkg-deb -R "$1" "$d/tree" && "$2" "$d/tree" && dpkg-deb --root-owner-group -b "$d/tree" "$d/m.deb" >/dev/null && echo "$d/m.deb"
@@ -283,6 +332,12 @@ breaks() {
   m=$(mutant "$LIB" other_soname) && caught "SONAME $so.9 inside the library" check_lib "$m" || f=1
   m=$(mutant "$DEV" wrong_pc_flag) && caught "xc-livepatch.pc saying -lxc-livepatch" check_root "$LIB" "$m" || f=1
   m=$(mutant "$LIB" no_libc_depends) && caught "Depends without libc6" check_lib "$m" || f=1
+  m=$tmp/dynamic-as-static; mkdir -p "$m" && dpkg-deb -x "$CLI" "$m" &&
+    caught "the packaged (dynamic) command as the static one" check_static "$m/usr/bin/xc-livepatch" "$CLI" || f=1
+  # (musl's own text for EBUSY is "Resource busy": the command must not use it)
+  m=$tmp/other-text/xc-livepatch; mkdir -p "${m%/*}" && cp "$STATIC" "$m" &&
+    perl -pi -e 's/Device or resource busy/Device or resource BUSY/g' "$m" &&
+    caught "a static command with another EBUSY text" check_static "$m" "$CLI" || f=1
   return $f
 }
 part "deliberate breaks are caught" breaks

@@ -249,6 +249,14 @@ check c-and-rust-identical-full "lpdump --dump and xc-livepatch list --format du
 $T 120 $RUST list > /tmp/rtable.out 2> /tmp/rtable.err; echo $? > /tmp/rtable.rc
 check rust-table-equals-xl-full "xc-livepatch list output vs preloaded xen-livepatch list: rc $(cat /tmp/rtable.rc)" \
     cmp -s /tmp/rtable.out /tmp/ours.full.out
+if [ "$STATIC" = 1 ]; then
+    # the static command in a root holding nothing but it and /dev: its list equals the package's command's
+    mount -t devtmpfs devtmpfs /static/dev
+    $T 120 chroot /static /xc-livepatch list > /tmp/stable.out 2> /tmp/stable.err; echo $? > /tmp/stable.rc
+    static_same() { cmp -s /tmp/stable.out /tmp/rtable.out && cmp -s /tmp/stable.err /tmp/rtable.err && [ "$(cat /tmp/stable.rc)$(cat /tmp/rtable.rc)" = 00 ]; }
+    check static-list-equals-package-full "chroot /static (only the static xc-livepatch and /dev): rc $(cat /tmp/stable.rc), $(wc -l < /tmp/stable.out) lines $(head -c 200 /tmp/stable.err | tr "\n" " ")" \
+        static_same
+fi
 # the command's machine formats, checked on the host (schema, exact bytes, promtool)
 $T 120 $RUST list --json > /tmp/r.full.json 2> /tmp/rjson.err; echo "SUMMARY json-exit $? $(head -c 200 /tmp/rjson.err)"
 $T 120 $RUST list --format prometheus > /tmp/r.full.prom 2> /tmp/rprom.err; echo "SUMMARY prometheus-exit $? $(head -c 200 /tmp/rprom.err)"

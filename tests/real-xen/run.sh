@@ -13,7 +13,7 @@
 # Environment knobs (defaults in brackets): REAL_XEN_MANY [1100] small payloads on 4.17
 # and 4.22 (more than 1024: several LIST batches), REAL_XEN_MANY_SMALL [64] on the others,
 # REAL_XEN_LOOP [20] / REAL_XEN_LOOP_SMALL [8] checked snapshots during churn,
-# REAL_XEN_TIMEOUT [900] s per boot, REAL_XEN_IMAGES [$ROOT/../shared/xen-images],
+# REAL_XEN_TIMEOUT [1200] s per boot (a cycle: 54-78 s at load 7-9, 436 s at load 19), REAL_XEN_IMAGES [$ROOT/../shared/xen-images],
 # REAL_XEN_CACHE [$XDG_CACHE_HOME/xc-livepatch-real-xen or ~/.cache/...] download cache.
 # Exit status 0 only if every expected check passed. Last line: "N passed, M failed".
 set -u -o pipefail
@@ -31,7 +31,7 @@ MANY_SMALL=${REAL_XEN_MANY_SMALL:-64}
 LOOP_BIG=${REAL_XEN_LOOP:-20}
 LOOP_SMALL=${REAL_XEN_LOOP_SMALL:-8}
 TOOL_LOOP=${REAL_XEN_TOOL_LOOP:-2}
-BOOT_TIMEOUT=${REAL_XEN_TIMEOUT:-900}
+BOOT_TIMEOUT=${REAL_XEN_TIMEOUT:-1200}   # hang guard, far above every measured cycle
 VERSIONS="4.14 4.16 4.17 4.20 4.22"
 . "$HERE/fetch.sh"
 
@@ -79,6 +79,7 @@ expected_checks() {
         c="$c lifecycle-alone-eacces"
     fi
     [ -n "$REF_XL" ] && c="$c lifecycle-ref lifecycle-reapply-refused-ref lifecycle-ref-identical"
+    [ -n "$STATIC" ] && c="$c static-list-equals-package-full"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
@@ -163,10 +164,11 @@ if [ -n "${REAL_XEN_DEV_LIB:-}" ]; then
     cp "$REAL_XEN_DEV_CLI" "$SYSROOT/usr/bin/xc-livepatch"
     LIBFLAGS="-I$SYSROOT/usr/include -L$SYSROOT/$MULTIARCH -lxc_livepatch"
     LPRS=${REAL_XEN_DEV_LPRS:-}
+    STATIC=${REAL_XEN_DEV_STATIC:-}
 else
     PACKAGED=1
     log "scripts/package.sh (the three Debian packages), cargo build --example real-xen-lprs"
-    bash "$ROOT/scripts/package.sh" "$WORK/debs" >&2 || die "scripts/package.sh failed"
+    bash "$ROOT/scripts/package.sh" "$WORK/debs" "$WORK/static" >&2 || die "scripts/package.sh failed"
     (cd "$ROOT" && cargo build --release --example real-xen-lprs >&2) || die "cargo build failed"
     for deb in "$WORK"/debs/libxc-livepatch1_*.deb "$WORK"/debs/libxc-livepatch-dev_*.deb "$WORK"/debs/xc-livepatch_*.deb; do
         [ -f "$deb" ] || die "scripts/package.sh made no $(basename "$deb")"
@@ -175,12 +177,14 @@ else
     LIBFLAGS=$(PKG_CONFIG_SYSROOT_DIR=$SYSROOT PKG_CONFIG_LIBDIR=$SYSROOT/$MULTIARCH/pkgconfig \
         pkg-config --cflags --libs xc-livepatch) || die "pkg-config xc-livepatch failed over the -dev package"
     LPRS=$ROOT/target/release/examples/real-xen-lprs
+    STATIC=$WORK/static/xc-livepatch   # the static command (x86_64-unknown-linux-musl)
 fi
 OURSO=$SYSROOT/$MULTIARCH/libxc_livepatch.so.1
 RUSTEX=$SYSROOT/usr/bin/xc-livepatch
 [ -f "$OURSO" ] || die "$OURSO missing"
 [ -x "$RUSTEX" ] || die "$RUSTEX missing"
 [ -x "$LPRS" ] || die "${LPRS:-real-xen-lprs} missing (cargo build --example real-xen-lprs)"
+[ -z "$STATIC" ] || [ -x "$STATIC" ] || die "$STATIC missing"
 log "library $(readlink -f "$OURSO" | sed "s|$SYSROOT||"), relink flags: $LIBFLAGS"
 
 B=$WORK/bin; mkdir -p "$B"
@@ -214,6 +218,8 @@ cp "$B"/* "$IR/t/bin/"
 mkdir -p "$IR/$MULTIARCH" "$IR/usr/bin"
 cp -P "$SYSROOT/$MULTIARCH"/libxc_livepatch.so.1* "$IR/$MULTIARCH/"
 cp "$RUSTEX" "$IR/usr/bin/xc-livepatch"
+# the static command alone in /static (dom0 runs it chrooted there, /dev mounted)
+[ -z "$STATIC" ] || { mkdir -p "$IR/static/dev" && cp "$STATIC" "$IR/static/xc-livepatch"; }
 cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
 cp "$HERE/lifecycle.sh" "$IR/t/lifecycle.sh"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
@@ -272,6 +278,7 @@ REF_XL=$REF_XL
 ACT_TOOL=$ACT_TOOL
 BULK_TOOL=$BULK_TOOL
 PACKAGED=$PACKAGED
+STATIC=$([ -n "$STATIC" ] && echo 1 || echo 0)
 MULTI_BATCH=$([ "$MANY" -gt 1024 ] && echo 1 || echo 0)
 LOOP_SNAPSHOTS=$LOOP
 RUST_LOOP=$RUST_LOOP
