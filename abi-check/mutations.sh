@@ -120,6 +120,19 @@ mutate proto-done-int     abi-check-xen header 's/^\( *\)unsigned int \*done,/\1
   "conflicting types for .xc_livepatch_list."
 mutate proto-get_sizes-ret-long abi-check-xen header 's/^int xc_livepatch_list_get_sizes(/long xc_livepatch_list_get_sizes(/' \
   "conflicting types for .xc_livepatch_list_get_sizes."
+# The management functions (issue 17): each family once.
+mutate proto-upload-size-u64 abi-check-xen header 's/^\( *\)uint32_t size);/\1uint64_t size);/' \
+  "conflicting types for .xc_livepatch_upload."
+mutate proto-upload-payload-signed abi-check-xen header 's/^\( *\)unsigned char \*payload,/\1char *payload,/' \
+  "conflicting types for .xc_livepatch_upload."
+mutate proto-get-status-u32 abi-check-xen header 's/^\( *\)struct xen_livepatch_status \*status);/\1uint32_t *status);/' \
+  "conflicting types for .xc_livepatch_get."
+mutate proto-replace-timeout-u64 abi-check-xen header '/^int xc_livepatch_replace(/,/;/s/uint32_t timeout,/uint64_t timeout,/' \
+  "conflicting types for .xc_livepatch_replace."
+mutate action-apply-4     abi-check-xen abi 's/^pub const LIVEPATCH_ACTION_APPLY: u32 = 3;/pub const LIVEPATCH_ACTION_APPLY: u32 = 4;/' \
+  'bad `LIVEPATCH_ACTION_APPLY` value'
+mutate build-id-11        abi-check-xen abi 's/^pub const XENVER_build_id: u32 = 10;/pub const XENVER_build_id: u32 = 11;/' \
+  'bad `XENVER_build_id` value'
 # Wrong struct in our header (checked by the header package only: with
 # <xen/sysctl.h> included first, the header's own definition is guarded out).
 mutate header-rc-int64    abi-check-header header 's/^  int32_t rc;/  int64_t rc;/' \

@@ -18,7 +18,17 @@ library and asserts, per get_sizes + list call:
     arena bytes     <= bytes listed + 2 pages
 
 The real libxenctrl's counts are printed beside ours for reference.
-    python3 bench/counts.py BENCH_BINARY
+
+With a second binary (bench/manage.c), the same for the management
+functions (upload, get, the actions), per library call:
+  steady state: 1 hypercall; no mapping when the call's one buffer (the
+                xen_sysctl, the name, the payload: 136 + 128 + size bytes,
+                in pages) fits in the pool's cap, else exactly one mapping
+                of that buffer
+  a fresh process: the refused interface versions (0x16 on a 0x15 Xen:
+                1; on 0x13: 3; on 0x16: 0) + the calls, one mapping
+
+    python3 bench/counts.py BENCH_BINARY [MANAGE_BINARY]
 Prints "N passed, M failed".
 """
 import math
@@ -62,6 +72,72 @@ def run(bench, scn, preload, iters, out, keep=None):
         k, v = line.split()
         c[k] = int(v)
     return res, c
+
+
+def run_manage(binary, scn, preload, op, iters, size, out):
+    env = dict(os.environ, FAKEXEN_SCENARIO=scn, LD_PRELOAD=preload, FAKEXEN_COUNTERS=out)
+    env.pop("XC_LIVEPATCH_KEEP_BYTES", None)
+    p = subprocess.run([binary, op, str(iters), str(size)], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"manage {op} failed ({p.returncode}): {p.stderr.strip()}")
+    c = {}
+    for line in open(out):
+        k, v = line.split()
+        c[k] = int(v)
+    return int(p.stdout.split()[1]), c
+
+
+def manage_counts(binary, tmp):
+    """The management functions' exact counts; returns (passed, failed)."""
+    passed = failed = 0
+    scn = os.path.join(tmp, "m.scn")
+    # (op, payload size, library calls an iteration, buffer bytes of each call)
+    ops = [("get", 4096, 1, [0]), ("cycle", 4096, 2, [0, 0]), ("replace", 4096, 1, [0]),
+           ("upload", 4096, 1, [4096]), ("unload", 4096, 2, [4096, 0]),
+           ("upload", 1 << 20, 1, [1 << 20]), ("upload", 2 << 20, 1, [2 << 20])]
+    for iface, refused in ((0x15, 1), (0x16, 0), (0x13, 3)):
+        with open(scn, "w") as f:
+            f.write(f"interface {iface:#x}\npayload p1\npayload p2\n")
+        for op, size, per_iter, payloads in ops:
+            if iface != 0x15 and size > 4096:
+                continue
+            name = f"{op} {size} B interface {iface:#x}" if op in ("upload", "unload") else f"{op} interface {iface:#x}"
+            libs = (("real", FX), ("ours", f"{FX} {OURS}")) if iface == 0x15 else (("ours", f"{FX} {OURS}"),)
+            got = {}
+            for lib, pre in libs:
+                n1, c1 = run_manage(binary, scn, pre, op, 1, size, os.path.join(tmp, "m1"))
+                nk, ck = run_manage(binary, scn, pre, op, 1 + K, size, os.path.join(tmp, "mk"))
+                calls = nk - n1
+                got[lib] = (c1, {k: (ck[k] - c1[k]) / calls for k in ("hypercalls", "buffer_mappings", "bytes_mapped")})
+            c1, st = got["ours"]
+            bufs = [math.ceil((SYSCTL + 128 + b) / PAGE) * PAGE for b in payloads]
+            kept = [b for b in bufs if b <= KEEP]
+            checks = [
+                ("steady hypercalls per call", st["hypercalls"], 1),
+                ("steady buffer mappings per call", st["buffer_mappings"], (len(bufs) - len(kept)) / per_iter),
+                ("steady bytes mapped per call", st["bytes_mapped"], sum(b for b in bufs if b > KEEP) / per_iter),
+                ("fresh-process hypercalls", c1["hypercalls"], refused + per_iter),
+                # The first call's buffer; the unload after an upload reuses it.
+                ("fresh-process buffer mappings", c1["buffer_mappings"], 1),
+                ("fresh-process bytes mapped", c1["bytes_mapped"], bufs[0]),
+                ("strict-mode violations", c1["strict_violations"], 0),
+            ]
+            bad = [(w, g, x) for w, g, x in checks if g != x]
+            ref = ""
+            if "real" in got:
+                rc1, rst = got["real"]
+                ref = (f"; libxenctrl {rst['hypercalls']:g} hypercalls, {rst['buffer_mappings']:g} mappings, "
+                       f"{rst['bytes_mapped']:g} B (fresh process {rc1['hypercalls']} / {rc1['buffer_mappings']} / "
+                       f"{rc1['bytes_mapped']} B)")
+            if bad:
+                failed += 1
+                print(f"FAIL {name}: " + "; ".join(f"{w}: got {g}, want {x}" for w, g, x in bad))
+            else:
+                passed += 1
+                print(f"ok   {name}: per call ours {st['hypercalls']:g} hypercalls, {st['buffer_mappings']:g} mappings, "
+                      f"{st['bytes_mapped']:g} B (fresh process {c1['hypercalls']} / {c1['buffer_mappings']} / "
+                      f"{c1['bytes_mapped']} B){ref}")
+    return passed, failed
 
 
 def main():
@@ -122,6 +198,10 @@ def main():
                       f"(fresh process {c1['hypercalls']} / {c1['buffer_mappings']} / {c1['bytes_mapped']} B); "
                       f"libxenctrl {rst['hypercalls']:g} hypercalls ({rst['e2big']:g} E2BIG), "
                       f"{rst['buffer_mappings']:g} mappings, {rst['bytes_mapped']:g} B")
+        if len(sys.argv) > 2:
+            p, f = manage_counts(sys.argv[2], tmp)
+            passed += p
+            failed += f
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

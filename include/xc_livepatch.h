@@ -1,5 +1,5 @@
 /*
- * xc_livepatch.h: the livepatch list functions of libxenctrl, reimplemented
+ * xc_livepatch.h: the live-patch functions of libxenctrl, reimplemented
  * by xc-livepatch (a drop-in replacement). Same prototypes as Xen 4.14+'s
  * <xenctrl.h>; may be included on its own or after <xenctrl.h>.
  */
@@ -94,6 +94,95 @@ int xc_livepatch_list(xc_interface *xch,
                       uint32_t metadata_total_size,
                       unsigned int *done,
                       unsigned int *left);
+
+/**
+ * Uploads the live patch `payload` (`size` bytes of ELF) under `name`.
+ *
+ * Returns 0 on success (the payload is then CHECKED), or -1 with `errno`:
+ * EINVAL (a NULL pointer, a name of 128 bytes or more, or a payload Xen
+ * refuses: empty, too large (2 MiB in Xen 4.17), not built for this
+ * hypervisor), EEXIST (a payload of that name or build id is loaded), or
+ * another error of the hypervisor's.
+ *
+ * # Safety
+ * `name` must be a NUL-terminated string (or readable for 128 bytes), and
+ * `payload` readable for `size` bytes.
+ */
+int xc_livepatch_upload(xc_interface *xch,
+                        char *name,
+                        unsigned char *payload,
+                        uint32_t size);
+
+/**
+ * Gets the state of payload `name` and the result of its last action.
+ *
+ * Returns 0 and fills `*status` (`state` CHECKED or APPLIED; `rc` 0,
+ * `-EAGAIN` while an action is pending, or the last action's negative
+ * errno), or -1 with `errno` (EINVAL for a NULL pointer or a name of 128
+ * bytes or more, ENOENT for no such payload, or the hypervisor's error),
+ * leaving `*status` untouched.
+ *
+ * # Safety
+ * `name` as for [`xc_livepatch_upload`]; `status` valid for one write.
+ */
+int xc_livepatch_get(xc_interface *xch,
+                     char *name,
+                     struct xen_livepatch_status *status);
+
+/**
+ * Asks Xen to apply the CHECKED payload `name`, giving the CPUs `timeout`
+ * nanoseconds to join (0: Xen's default, 30 ms); `flags` may hold
+ * `LIVEPATCH_ACTION_APPLY_NODEPS`. Returns 0 once Xen has scheduled it
+ * (its `rc` reads `-EAGAIN` until done: see [`xc_livepatch_get`]), or -1
+ * with `errno`: EINVAL (NULL pointer, name of 128 bytes or more, wrong
+ * state, unknown flags), ENOENT (no such payload), EBUSY (another action
+ * is pending), or the hypervisor's error.
+ *
+ * # Safety
+ * `name` must be a NUL-terminated string (or readable for 128 bytes).
+ */
+int xc_livepatch_apply(xc_interface *xch,
+                       char *name,
+                       uint32_t timeout,
+                       uint32_t flags);
+
+/**
+ * Asks Xen to revert the APPLIED payload `name` (only the last applied
+ * one: otherwise EBUSY). Arguments, return and errors as for
+ * [`xc_livepatch_apply`].
+ *
+ * # Safety
+ * As for [`xc_livepatch_apply`].
+ */
+int xc_livepatch_revert(xc_interface *xch,
+                        char *name,
+                        uint32_t timeout,
+                        uint32_t flags);
+
+/**
+ * Unloads the CHECKED payload `name` (synchronous: on success it is gone).
+ * Arguments, return and errors as for [`xc_livepatch_apply`].
+ *
+ * # Safety
+ * As for [`xc_livepatch_apply`].
+ */
+int xc_livepatch_unload(xc_interface *xch,
+                        char *name,
+                        uint32_t timeout,
+                        uint32_t flags);
+
+/**
+ * Asks Xen to revert every applied payload and apply the CHECKED payload
+ * `name` in their place (EOPNOTSUPP when a payload's hooks veto it).
+ * Arguments, return and errors as for [`xc_livepatch_apply`].
+ *
+ * # Safety
+ * As for [`xc_livepatch_apply`].
+ */
+int xc_livepatch_replace(xc_interface *xch,
+                         char *name,
+                         uint32_t timeout,
+                         uint32_t flags);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -2,13 +2,14 @@
 
 use core::ffi::c_int;
 
-/// Everything that can go wrong while listing live patches.
+/// Everything that can go wrong while listing or managing live patches.
 ///
 /// [`Error::errno`] gives the value the C functions leave in `errno`; it is the
 /// only place where that mapping is made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    /// A caller argument is invalid (NULL pointer, `max == 0`).
+    /// A caller argument is invalid (NULL pointer, `max == 0`, a name of
+    /// 128 bytes or more or holding a NUL, a payload of 4 GiB or more).
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
     /// `name_total_size == 0`: libxenctrl reports "no names" as ENOENT.

@@ -1,11 +1,14 @@
 //! # xc-livepatch
 //!
-//! A drop-in, memory-safe replacement for the livepatch *list* part of Xen's
-//! libxenctrl: `xc_livepatch_list_get_sizes()` and `xc_livepatch_list()`
-//! with the exact Xen 4.14+ C signatures, talking to the hypervisor itself
-//! through Linux `/dev/xen/privcmd`.
+//! A drop-in, memory-safe replacement for the live-patch part of Xen's
+//! libxenctrl: `xc_livepatch_list_get_sizes()`, `xc_livepatch_list()`,
+//! `xc_livepatch_upload()`, `xc_livepatch_get()` and the four actions
+//! (`xc_livepatch_apply/revert/unload/replace()`), with the exact C
+//! signatures of Debian 12's Xen 4.17 `<xenctrl.h>`, talking to the
+//! hypervisor itself through Linux `/dev/xen/privcmd` with the sysctl
+//! interface version it probes, so one build serves Xen 4.14 to 4.22.
 //!
-//! From Rust, use [`list()`]:
+//! From Rust, use [`list()`], [`upload()`], [`status()`] and [`act()`]:
 //!
 //! ```no_run
 //! for p in xc_livepatch::list()? {
@@ -17,9 +20,23 @@
 //! # Ok::<(), xc_livepatch::Error>(())
 //! ```
 //!
+//! ```no_run
+//! use xc_livepatch::{Action, ActionOptions, State};
+//! let elf = std::fs::read("xsa-123.livepatch").expect("payload");
+//! xc_livepatch::upload(b"xsa-123", &elf)?;
+//! xc_livepatch::act(b"xsa-123", Action::Apply, ActionOptions::default())?;
+//! // The apply runs on every CPU after the call returns: rc is -EAGAIN until then.
+//! while xc_livepatch::status(b"xsa-123")?.rc == -libc::EAGAIN {
+//!     std::thread::sleep(std::time::Duration::from_millis(5));
+//! }
+//! assert_eq!(xc_livepatch::status(b"xsa-123")?.state, State::Applied);
+//! # Ok::<(), xc_livepatch::Error>(())
+//! ```
+//!
 //! Layers, one job each: [`abi`] (Xen's types), [`privcmd`] (the device),
 //! [`hypercall_buffer`] (hypercall-safe memory), [`sysctl`] (the LIST
-//! hypercall and interface-version probe), [`mod@list`] (the algorithm), [`error`]
+//! hypercall and interface-version probe), [`mod@list`] (the algorithm),
+//! [`manage`] (upload, status, actions), [`xenver`] (version and build id), [`error`]
 //! (errors and errno), [`ffi`] (the C functions) and, with feature `sim`,
 //! [`sim`] (a model of the hypervisor).
 
@@ -31,60 +48,26 @@ pub mod ffi;
 mod fork_guard;
 pub mod hypercall_buffer;
 pub mod list;
+pub mod manage;
 mod page;
 pub mod privcmd;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod state;
 pub mod sysctl;
 pub mod xen;
+pub mod xenver;
 
 pub use error::{Error, Result};
+pub use manage::{Action, ActionOptions, Status};
+pub use state::State;
 pub use sysctl::Hypervisor;
 pub use xen::Xen;
+pub use xenver::XenVersion;
 
-use abi::{xen_livepatch_status, LIVEPATCH_STATE_APPLIED, LIVEPATCH_STATE_CHECKED};
+use abi::xen_livepatch_status;
 use list::{Out, Output};
 use std::borrow::Cow;
-
-/// A payload's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Loaded and checked (1).
-    Checked,
-    /// Applied (2).
-    Applied,
-    /// Any other value the hypervisor reported.
-    Unknown(u32),
-}
-
-impl State {
-    /// From `LIVEPATCH_STATE_*`.
-    pub fn from_raw(v: u32) -> State {
-        match v {
-            LIVEPATCH_STATE_CHECKED => State::Checked,
-            LIVEPATCH_STATE_APPLIED => State::Applied,
-            v => State::Unknown(v),
-        }
-    }
-
-    /// The raw value.
-    pub fn raw(self) -> u32 {
-        match self {
-            State::Checked => LIVEPATCH_STATE_CHECKED,
-            State::Applied => LIVEPATCH_STATE_APPLIED,
-            State::Unknown(v) => v,
-        }
-    }
-
-    /// The word `xen-livepatch list` prints.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Checked => "CHECKED",
-            State::Applied => "APPLIED",
-            State::Unknown(_) => "unknown",
-        }
-    }
-}
 
 /// One loaded live patch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +117,35 @@ impl Payload {
 /// Lists the live patches of the hypervisor this process runs on.
 pub fn list() -> Result<Vec<Payload>> {
     list_from(&Xen)
+}
+
+/// Uploads the live patch `payload` (an ELF file's bytes) as `name`: see
+/// [`manage::upload`] (over any hypervisor) for the errors.
+pub fn upload(name: impl AsRef<[u8]>, payload: &[u8]) -> Result<()> {
+    manage::upload(&Xen, name.as_ref(), payload)
+}
+
+/// The state of payload `name` and the result of its last action: see
+/// [`manage::status`].
+pub fn status(name: impl AsRef<[u8]>) -> Result<Status> {
+    manage::status(&Xen, name.as_ref())
+}
+
+/// Asks the hypervisor to apply, revert, unload or replace with payload
+/// `name`; returns once it is scheduled (poll [`status()`] until `rc` is no
+/// longer `-EAGAIN`): see [`manage::act`].
+pub fn act(name: impl AsRef<[u8]>, action: Action, options: ActionOptions) -> Result<()> {
+    manage::act(&Xen, name.as_ref(), action, options)
+}
+
+/// The running hypervisor's build id: see [`xenver::build_id`].
+pub fn build_id() -> Result<Vec<u8>> {
+    xenver::build_id(&Xen)
+}
+
+/// The running hypervisor's version: see [`xenver::version`].
+pub fn xen_version() -> Result<XenVersion> {
+    xenver::version(&Xen)
 }
 
 /// [`list()`] with the list's version and the interface version: see

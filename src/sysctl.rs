@@ -203,33 +203,41 @@ fn read_reply(buf: &impl Buffer, count: i64) -> ListReply {
     }
 }
 
-fn call_once<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, iface: u32, a: &ListArgs) -> Result<ListReply> {
-    write_request(buf, iface, a);
-    let count = hv.sysctl(buf)?;
-    Ok(read_reply(buf, count))
-}
-
-/// Finds the hypervisor's sysctl interface version with `nr = 0` LIST probes
-/// (no side effect: nothing is written through any handle) and caches it.
+/// Issues the sysctl whose request `write` puts at the start of `buf` for a
+/// given interface version: with the cached version, or, before it is known,
+/// with each candidate in turn (newest first) until one is not refused with
+/// EACCES, which is then cached.
 ///
-/// The first candidate not refused with EACCES is the one: the version check
-/// precedes every other check in Xen, so a success, or an error only a later
-/// check gives (EPERM from XSM, ENOSYS, EINVAL, ...), proves the version
-/// right; that reply is returned with it. An error that may come before the
-/// check (EFAULT copying the struct in, or anything from the kernel) proves
+/// Trying the request itself is as free of side effects as a separate probe:
+/// Xen compares the version before it looks at anything else and refuses a
+/// wrong one with EACCES, touching nothing. A success, or an error only a
+/// later check gives (EPERM from XSM, ENOSYS, EINVAL, ENOENT, ...), proves
+/// the version right and is returned. An error that may come before the check
+/// (EFAULT copying the struct in, or anything from the kernel) proves
 /// nothing: it is returned and nothing is cached.
-fn probe_interface<H: Hypervisor>(hv: &H, buf: &mut H::Buffer) -> Result<(u32, Result<ListReply>)> {
+pub fn issue<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, write: impl Fn(&mut H::Buffer, u32)) -> Result<i64> {
+    let cached = hv.interface_cache().load(Ordering::Relaxed);
+    if cached != 0 {
+        write(buf, cached);
+        return hv.sysctl(buf);
+    }
     for iface in INTERFACE_CANDIDATES {
-        match call_once(hv, buf, iface, &ListArgs::default()) {
+        write(buf, iface);
+        match hv.sysctl(buf) {
             Err(Error::Hypervisor { errno: libc::EACCES }) => continue,
             Err(e) if !after_version_check(&e) => return Err(e),
             r => {
                 hv.interface_cache().store(iface, Ordering::Relaxed);
-                return Ok((iface, r));
+                return r;
             }
         }
     }
     Err(Error::UnsupportedInterface)
+}
+
+fn call_list<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, a: &ListArgs) -> Result<ListReply> {
+    let count = issue(hv, buf, |b, iface| write_request(b, iface, a))?;
+    Ok(read_reply(buf, count))
 }
 
 /// Errors Xen's sysctl gives only once the interface version was accepted.
@@ -237,30 +245,41 @@ fn after_version_check(e: &Error) -> bool {
     matches!(
         e,
         Error::Hypervisor {
-            errno: libc::EPERM | libc::ENOSYS | libc::EINVAL | libc::E2BIG | libc::EOPNOTSUPP | libc::ENOBUFS
+            errno: libc::EPERM
+                | libc::ENOSYS
+                | libc::EINVAL
+                | libc::E2BIG
+                | libc::EOPNOTSUPP
+                | libc::ENOBUFS
+                | libc::ENOENT
+                | libc::EEXIST
+                | libc::EBUSY
         }
     )
 }
 
-/// The interface version in use, probing it first if needed.
+/// The interface version in use, probing it first (with a size probe) if
+/// needed. A probe refused after the version check (EPERM from XSM, ...)
+/// still proves the version.
 pub fn interface_version<H: Hypervisor>(hv: &H, buf: &mut H::Buffer) -> Result<u32> {
-    match hv.interface_cache().load(Ordering::Relaxed) {
-        0 => probe_interface(hv, buf).map(|(v, _)| v),
-        v => Ok(v),
+    let cache = hv.interface_cache();
+    if cache.load(Ordering::Relaxed) == 0 {
+        if let Err(e) = probe_sizes(hv, buf) {
+            if cache.load(Ordering::Relaxed) == 0 {
+                return Err(e);
+            }
+        }
     }
+    Ok(cache.load(Ordering::Relaxed))
 }
 
 /// A size probe: LIST with `nr = 0`. Returns the payload count (`left`), the
 /// totals over all payloads and the list version.
 pub fn probe_sizes<H: Hypervisor>(hv: &H, buf: &mut H::Buffer) -> Result<ListReply> {
-    match hv.interface_cache().load(Ordering::Relaxed) {
-        0 => probe_interface(hv, buf)?.1,
-        v => call_once(hv, buf, v, &ListArgs::default()),
-    }
+    call_list(hv, buf, &ListArgs::default())
 }
 
 /// One data-mode LIST call (`nr > 0`).
 pub fn list<H: Hypervisor>(hv: &H, buf: &mut H::Buffer, a: &ListArgs) -> Result<ListReply> {
-    let iface = interface_version(hv, buf)?;
-    call_once(hv, buf, iface, a)
+    call_list(hv, buf, a)
 }

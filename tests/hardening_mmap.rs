@@ -156,7 +156,7 @@ fn fail_each(label: &str, hv: &RealBufSim, call: Call) {
 }
 
 #[test]
-fn every_mmap_and_madvise_of_a_list_call_can_fail_cleanly() {
+fn every_mmap_and_madvise_of_a_list_upload_get_or_action_call_can_fail_cleanly() {
     for iface in [0x15, 0x16] {
         for n in [0usize, 3, 1200] {
             let hv = RealBufSim::new(
@@ -170,5 +170,46 @@ fn every_mmap_and_madvise_of_a_list_call_can_fail_cleanly() {
             fail_each(&format!("list {iface:#x}/{n}"), &hv, &|hv| list_canaried(hv, max, nc, mc));
             fail_each(&format!("list_from {iface:#x}/{n}"), &hv, &|hv| api_as_payloads(hv));
         }
+    }
+    every_mmap_and_madvise_of_an_upload_a_get_and_an_action_can_fail_cleanly();
+}
+
+/// A payload the model accepts: the ELF magic, then `n` bytes.
+fn elf(n: usize) -> Vec<u8> {
+    let mut v = b"\x7fELF".to_vec();
+    v.resize(n, 0x5A);
+    v
+}
+
+/// Part of the one test below (the interposers' counts are process-wide, so
+/// two tests must not run them at once).
+fn every_mmap_and_madvise_of_an_upload_a_get_and_an_action_can_fail_cleanly() {
+    use xc_livepatch::manage;
+    use xc_livepatch::sim::Change;
+    // Small (pooled) and 1.5 MiB (beyond the kept-memory cap: mapped and
+    // unmapped within the call); interfaces 0x15 (probe: 0x16 refused first),
+    // 0x16 and 0x13.
+    for (iface, size) in [(0x15, 4096), (0x16, 1536 << 10), (0x13, 100)] {
+        let hv = RealBufSim::new(Vec::new(), Config { interface_version: iface, ..Config::default() });
+        let payload = elf(size);
+        let held = |hv: &RealBufSim| hv.sim.payloads();
+        // Each call starts from the same state: "lp" not loaded.
+        let upload = |hv: &RealBufSim| {
+            hv.sim.change(Change::Unload(b"lp".to_vec()));
+            manage::upload(hv, b"lp", &payload).map(|()| held(hv))
+        };
+        fail_each(&format!("upload {iface:#x}/{size} B"), &hv, &upload);
+        let get = |hv: &RealBufSim| {
+            manage::status(hv, b"lp").map(|s| vec![Payload::new("lp", "").with_state(s.state.raw(), s.rc)])
+        };
+        fail_each(&format!("get {iface:#x}"), &hv, &get);
+        // "lp" loaded again before each unload.
+        let unload = |hv: &RealBufSim| {
+            if held(hv).is_empty() {
+                hv.sim.change(Change::Upload(Payload::new("lp", "")));
+            }
+            manage::act_raw(hv, b"lp", 1, 0, 0).map(|()| held(hv))
+        };
+        fail_each(&format!("unload {iface:#x}"), &hv, &unload);
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use xc_livepatch::hypercall_buffer::{keep_bytes, mapped_bytes, release_pool, DEFAULT_KEEP_BYTES};
 use xc_livepatch::list;
 use xc_livepatch::sim::{self, CallerBuffers, Config};
+use xc_livepatch::sysctl::Buffer;
 
 /// Locked memory of this process, in bytes, as the kernel counts it.
 fn locked_bytes() -> usize {
@@ -45,7 +46,7 @@ fn list_everything(hv: &RealBufSim, n: usize) -> usize {
 
 #[test]
 #[cfg_attr(miri, ignore = "kernel-only: real hypercall buffers (MAP_FIXED, MAP_LOCKED, madvise) and /proc/self/status")]
-fn after_a_large_listing_at_most_the_cap_stays_mapped_and_small_listings_map_nothing() {
+fn at_most_the_cap_stays_mapped_after_a_large_listing_small_listings_map_nothing_an_upload_keeps_nothing() {
     assert_eq!(keep_bytes(), DEFAULT_KEEP_BYTES, "run without XC_LIVEPATCH_KEEP_BYTES");
     release_pool();
     let (mapped0, locked0) = (mapped_bytes(), locked_bytes());
@@ -71,8 +72,29 @@ fn after_a_large_listing_at_most_the_cap_stays_mapped_and_small_listings_map_not
     let hook_saw = list_everything(&small, 100);
     assert_eq!(hook_saw, kept_small, "a steady-state listing mapped more");
     assert_eq!(mapped_bytes(), kept_small);
+    // An upload of 2 MiB (the largest payload Xen 4.17 takes): one buffer
+    // holding the sysctl, the name and the payload, mapped for the call and
+    // unmapped before it returns; the pool is as it was.
+    let up = RealBufSim::new(Vec::new(), Config::default());
+    let during = Arc::new(AtomicUsize::new(0));
+    let d = during.clone();
+    *up.hook.lock().unwrap() = Some(Arc::new(Box::new(move |b: &mut RealBuf| {
+        d.fetch_max(mapped_bytes(), Ordering::Relaxed);
+        assert!(b.len() >= 2 << 20);
+    })));
+    let mut elf = b"\x7fELF".to_vec();
+    elf.resize(2 << 20, 0);
+    xc_livepatch::manage::upload(&up, b"big", &elf).unwrap();
+    let upload_peak = during.load(Ordering::Relaxed) - kept_small;
+    let one_copy = (264 + (2 << 20) as usize).next_multiple_of(4096);
+    assert_eq!(
+        upload_peak, one_copy,
+        "the upload mapped {upload_peak} bytes beside the pool, not one buffer of {one_copy}"
+    );
+    assert_eq!(mapped_bytes(), kept_small, "the upload's buffer stayed mapped");
+    assert_eq!(up.sim.payloads().len(), 1);
     eprintln!(
-        "large listing: {peak} bytes mapped during the call, {kept} kept after it; small listing: {kept_small} kept, reused"
+        "large listing: {peak} bytes mapped during the call, {kept} kept after it; small listing: {kept_small} kept, reused; 2 MiB upload: {upload_peak} mapped during, 0 kept"
     );
     release_pool();
     assert_eq!(mapped_bytes(), 0);

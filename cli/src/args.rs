@@ -2,20 +2,22 @@
 //! man page is generated from these definitions).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// List Xen live patches: the `xen-livepatch list` table, lossless JSON, or
-/// Prometheus text for node_exporter.
+/// List and manage Xen live patches: `xen-livepatch`'s output, lossless
+/// JSON, or Prometheus text for node_exporter.
 #[derive(Debug, Parser)]
 #[command(
     name = "xc-livepatch",
     version,
     propagate_version = true,
     arg_required_else_help = true,
-    long_about = "List the live patches loaded in the Xen hypervisor this dom0 runs on, through \
-/dev/xen/privcmd (the xc-livepatch library; no libxenctrl). The default output is byte for \
-byte the table of Xen 4.17's `xen-livepatch list`; --json and --format prometheus are for \
-machines.",
+    long_about = "List and manage the live patches of the Xen hypervisor this dom0 runs on, \
+through /dev/xen/privcmd (the xc-livepatch library; no libxenctrl). The default output is byte \
+for byte that of Xen 4.17's `xen-livepatch` (its table, its action lines, its exit codes); \
+--json and --format prometheus are for machines.",
     after_help = "Exit status: 0 on success; 1 on failure; 2 on a usage error (see --help for more).",
     after_long_help = TOP_HELP_AND_FORMATS
 )]
@@ -40,6 +42,113 @@ pub enum Command {
     /// Print the hypervisor's sysctl interface version (e.g. 0x15 for Xen
     /// 4.17 to 4.20, 0x16 for 4.21 and later).
     Iface,
+    /// Upload the live patch FILE as NAME (it is then CHECKED: loaded, not
+    /// applied).
+    #[command(after_long_help = UPLOAD_HELP)]
+    Upload(UploadArgs),
+    /// Apply the CHECKED live patch NAME and wait until it is APPLIED.
+    #[command(after_long_help = ACTION_HELP)]
+    Apply(ApplyArgs),
+    /// Revert the APPLIED live patch NAME (the last one applied) and wait
+    /// until it is CHECKED.
+    #[command(after_long_help = ACTION_HELP)]
+    Revert(ActionArgs),
+    /// Revert every applied live patch and apply the CHECKED NAME instead,
+    /// atomically; the replaced ones stay loaded (CHECKED).
+    #[command(after_long_help = ACTION_HELP)]
+    Replace(ActionArgs),
+    /// Unload the CHECKED live patch NAME (free its hypervisor memory).
+    #[command(after_long_help = ACTION_HELP)]
+    Unload(ActionArgs),
+    /// Upload FILE and apply it, named after the file (its base name without
+    /// its last extension); unload it again if the apply fails.
+    #[command(after_long_help = UPLOAD_HELP)]
+    Load(LoadArgs),
+}
+
+/// What every action waits for and how it reports.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// After asking the hypervisor, read the payload's state until the
+    /// action has finished, for at most DURATION (`500ms`, `5s`, `1m`; `0`:
+    /// look once). Past it: `Operation didn't complete.` and exit 2.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub wait: Duration,
+
+    /// Print one JSON document (schema: xc-livepatch-action.schema.json)
+    /// instead of xen-livepatch's lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `revert`, `replace` and `unload`.
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    /// The live patch's name (as uploaded; at most 127 bytes).
+    #[arg(value_name = "NAME")]
+    pub name: OsString,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The live patch's name (as uploaded; at most 127 bytes).
+    #[arg(value_name = "NAME")]
+    pub name: OsString,
+
+    /// Do not check the payload's .livepatch.depends against the live patch
+    /// applied last (only against the hypervisor's build id).
+    #[arg(long)]
+    pub nodeps: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The name to give the live patch (at most 127 bytes).
+    #[arg(value_name = "NAME")]
+    pub name: OsString,
+
+    /// The live patch: an ELF relocatable object made for this hypervisor.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Upload even when the hypervisor build id the payload names in
+    /// .livepatch.xen_depends is not the running hypervisor's (Xen will
+    /// then refuse it with EINVAL), or when that build id cannot be read.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print one JSON document (schema: xc-livepatch-action.schema.json)
+    /// instead of xen-livepatch's lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The live patch: an ELF relocatable object made for this hypervisor.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Apply without checking .livepatch.depends (see `apply --nodeps`).
+    #[arg(long)]
+    pub nodeps: bool,
+
+    /// Upload even when the payload names another hypervisor build id (see
+    /// `upload --force`).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 /// `xc-livepatch list` options.
@@ -61,7 +170,9 @@ pub struct ListArgs {
 
     /// Write the output to FILE instead of stdout, atomically (a temporary
     /// file in the same directory, then rename), so that a reader such as
-    /// node_exporter's textfile collector never sees half a file.
+    /// node_exporter's textfile collector never sees half a file. A FILE that
+    /// exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is
+    /// written in place as the shell's `>` would, never replaced.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -102,7 +213,7 @@ json: one JSON document (schema: xc-livepatch-list.schema.json): source (xen or 
 
 prometheus: the Prometheus text format, for node_exporter's textfile collector: xen_livepatch_list_success, xen_livepatch_list_errno, xen_livepatch_sysctl_interface, xen_livepatch_list_version, xen_livepatch_payloads, xen_livepatch_info{name,state} and xen_livepatch_rc{name}, each with HELP and TYPE. A failed listing is still written (success 0, the errno, no payload series) and exits 1. A name that is not valid UTF-8 gets U+FFFD replacements and a name_base64 label.
 
-dump: `count N`, then one line per payload: name, state number, rc and the metadata in hex, tab-separated (for test harnesses).
+dump: `count N`, then one line per payload: name (a backslash as `\\\\`, control bytes as `\\xNN`), state number, rc and the metadata in hex, tab-separated (for test harnesses).
 
 In every format but table, a failure prints one line on stderr naming the errno, with a hint, and exits 1."
     };
@@ -115,6 +226,33 @@ const TOP_HELP_AND_FORMATS: &str = concat!(
     "Examples: `xc-livepatch list`; `xc-livepatch list --json`; `xc-livepatch list --format prometheus --output /var/lib/prometheus/node-exporter/xen_livepatch.prom`; `xc-livepatch --sim tests/fakexen/demo.scn list` (a simulated hypervisor).\n\n",
     formats_help!()
 );
+
+/// What `upload --help` and `load --help` say about the checks.
+const UPLOAD_HELP: &str = "Before anything is uploaded, FILE must be a regular file of at most 2 MiB (what Xen 4.14 to 4.22 accept) holding a 64-bit ELF relocatable object for this machine with a .livepatch.xen_depends GNU build-id note, and that build id must be the running hypervisor's (unless --force). Each refusal is one line on stderr, exit 1. Otherwise the output is xen-livepatch's: `Uploading FILE... completed`, or `failed` and `Error N: text` on stderr, exit 2 for EAGAIN/EBUSY and 1 for other errors. A name longer than 127 bytes is refused (exit 1).
+
+load FILE: the name is FILE's base name without its last extension (`/tmp/xsa-1.livepatch` is `xsa-1`), as xen-livepatch load does; it uploads, applies (see apply --help), and unloads the payload again if the apply fails, exiting with the apply's status.";
+
+/// What the actions' help says about the output and the waiting.
+const ACTION_HELP: &str = "The output and exit codes are xen-livepatch's: `Applying NAME... completed` (Reverting, Unloading, Replacing all live patches with), `No action needed.` when the payload is already in the state asked for, `NAME is in the wrong state.` with the current and expected states (exit 1), `Failed to get status of NAME.` or `Error N: text` on stderr (exit 2 for EAGAIN/EBUSY, 1 otherwise), `Cannot execute ACTION.` / `Operation already in progress.` (exit 2).
+
+Unlike xen-livepatch, which sleeps 60 ms once and then gives up, the command reads the payload's state right after asking and then every 1 ms, 2 ms, 4 ms... (at most 20 ms apart) until the action has finished or --wait has passed; only then does it print `Operation didn't complete.` (exit 2). The hypervisor itself gives the CPUs 30 ms to join an action and otherwise ends it with EBUSY.";
+
+/// `5s`, `250ms`, `100us`, `1m`, `0`: a whole number and a unit.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("{s:?}: expected a whole number and a unit (5s, 250ms)"))?;
+    let d = match unit {
+        "" if n == 0 => Duration::ZERO,
+        "ns" => Duration::from_nanos(n),
+        "us" => Duration::from_micros(n),
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" if n <= u64::MAX / 60 => Duration::from_secs(n * 60),
+        _ => return Err(format!("{s:?}: expected a whole number and a unit: ns, us, ms, s or m (5s, 250ms)")),
+    };
+    Ok(d)
+}
 
 /// A metadata key usable in a label name (`meta_KEY`).
 fn parse_label_key(s: &str) -> Result<String, String> {

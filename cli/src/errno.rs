@@ -35,6 +35,7 @@ pub fn name(e: i32) -> String {
         libc::EOVERFLOW => "EOVERFLOW",
         libc::EOPNOTSUPP => "EOPNOTSUPP",
         libc::ENOBUFS => "ENOBUFS",
+        libc::ENODATA => "ENODATA",
         libc::ETIMEDOUT => "ETIMEDOUT",
         _ => return format!("errno {e}"),
     };

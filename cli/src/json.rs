@@ -6,6 +6,7 @@
 //! is present exactly when the name is not valid UTF-8, `metadata_base64`
 //! always.
 
+use crate::identity::Identity;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Serialize;
@@ -15,6 +16,8 @@ use xc_livepatch::{Payload, Snapshot, State};
 #[derive(Serialize)]
 struct Document {
     source: &'static str,
+    xen_version: Option<String>,
+    xen_build_id: Option<String>,
     sysctl_interface: u32,
     sysctl_interface_hex: String,
     list_version: u32,
@@ -68,10 +71,12 @@ fn entry(p: &Payload) -> Entry {
 }
 
 /// The document, pretty-printed, with a final newline. `source` is `xen`
-/// or `simulator`.
-pub fn render(s: &Snapshot, source: &'static str) -> Vec<u8> {
+/// or `simulator`; `id` the hypervisor's version and build id.
+pub fn render(s: &Snapshot, source: &'static str, id: &Identity) -> Vec<u8> {
     let doc = Document {
         source,
+        xen_version: id.version.clone(),
+        xen_build_id: id.build_id.as_deref().map(xc_livepatch::xenver::hex),
         sysctl_interface: s.interface_version,
         sysctl_interface_hex: format!("{:#x}", s.interface_version),
         list_version: s.version,
@@ -92,7 +97,7 @@ mod tests {
     use crate::testdata::*;
 
     fn doc(ps: Vec<xc_livepatch::sim::Payload>) -> Value {
-        serde_json::from_slice(&render(&snapshot(ps), "simulator")).unwrap()
+        serde_json::from_slice(&render(&snapshot(ps), "simulator", &Identity::default())).unwrap()
     }
 
     fn decode(v: &Value) -> Vec<u8> {
@@ -107,6 +112,15 @@ mod tests {
         assert_eq!(d["sysctl_interface"], 0x15);
         assert_eq!(d["sysctl_interface_hex"], "0x15");
         assert_eq!(d["source"], "simulator");
+    }
+
+    #[test]
+    fn the_hypervisors_version_and_build_id_are_given_or_null() {
+        let id = Identity { version: Some("4.17.7".into()), build_id: Some(vec![0x5e, 0x0b]) };
+        let d: Value = serde_json::from_slice(&render(&snapshot(vec![]), "xen", &id)).unwrap();
+        assert_eq!((d["xen_version"].as_str(), d["xen_build_id"].as_str()), (Some("4.17.7"), Some("5e0b")));
+        let d = doc(vec![]);
+        assert_eq!((d["xen_version"].clone(), d["xen_build_id"].clone()), (Value::Null, Value::Null));
     }
 
     #[test]

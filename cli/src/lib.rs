@@ -6,24 +6,42 @@
 //! |---|---|
 //! | [`args`] | the command line (clap), help texts, the man page's source |
 //! | [`source`] | the real hypervisor or a scenario, and its snapshot |
+//! | [`identity`] | the hypervisor's version and build id |
+//! | [`control`] | what the managing subcommands ask of a hypervisor |
+//! | [`step`] | one upload or action as data: asked, before, after, outcome |
+//! | [`actions`] | apply, revert, replace, unload, and the wait for them |
+//! | [`upload`] | upload and load, with the file, size and build-id checks |
+//! | [`elf`] | what a live-patch file says about itself (`object`) |
+//! | [`lines`] | a step as xen-livepatch's lines |
+//! | [`report`] | a step as the JSON document |
+//! | [`manage`] | one managing subcommand: glue and exit status |
 //! | [`table`] | `xen-livepatch list`'s table, error lines and exit codes |
 //! | [`json`] | the JSON document |
 //! | [`prometheus`] | the Prometheus text format |
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
-//! | [`output`] | stdout (quiet on EPIPE) or an atomically replaced file |
+//! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
 
+pub mod actions;
 pub mod args;
+pub mod control;
 pub mod dump;
+pub mod elf;
 pub mod errno;
+pub mod identity;
 pub mod json;
+pub mod lines;
+pub mod manage;
 pub mod output;
 pub mod prometheus;
 #[cfg(test)]
 mod random_payloads;
+pub mod report;
 pub mod run;
 pub mod source;
+pub mod step;
 pub mod table;
 #[cfg(test)]
 mod testdata;
+pub mod upload;

@@ -8,6 +8,7 @@
 //! (`xen_livepatch_list_success 0` and the errno) and no payload series, so
 //! that a collector sees the failure instead of stale data.
 
+use crate::identity::Identity;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use std::fmt::Write as _;
@@ -82,11 +83,33 @@ pub fn metadata_value(p: &Payload, key: &str) -> Option<String> {
     })
 }
 
+/// `xen_hypervisor_info{version,build_id} 1`, with the labels known (none
+/// known: no series).
+fn hypervisor_info(o: &mut Out, id: &Identity) {
+    let mut l = Vec::new();
+    if let Some(v) = &id.version {
+        l.push(("version".to_string(), v.clone()));
+    }
+    if let Some(b) = &id.build_id {
+        l.push(("build_id".to_string(), xc_livepatch::xenver::hex(b)));
+    }
+    if l.is_empty() {
+        return;
+    }
+    o.family(
+        "xen_hypervisor_info",
+        "The running Xen hypervisor (always 1): its version and build id (what a live patch's .livepatch.xen_depends must name).",
+    );
+    o.sample("xen_hypervisor_info", &l, 1);
+}
+
 /// The exposition text for a listing's result. `label_metadata`: keys whose
 /// values become `meta_KEY` labels of `xen_livepatch_info` (an absent key
-/// or an empty value gives no label).
-pub fn render(result: &Result<Snapshot, Failure>, label_metadata: &[String]) -> Vec<u8> {
+/// or an empty value gives no label); `id`: the hypervisor's version and
+/// build id.
+pub fn render(result: &Result<Snapshot, Failure>, label_metadata: &[String], id: &Identity) -> Vec<u8> {
     let mut o = Out(String::new());
+    hypervisor_info(&mut o, id);
     let (errno, iface) = match result {
         Ok(s) => (0, Some(s.interface_version)),
         Err(f) => (f.error.errno(), f.interface_version),
@@ -115,6 +138,12 @@ pub fn render(result: &Result<Snapshot, Failure>, label_metadata: &[String]) -> 
     o.sample("xen_livepatch_list_version", &[], i64::from(s.version));
     o.family("xen_livepatch_payloads", "Live patches loaded in the hypervisor.");
     o.sample("xen_livepatch_payloads", &[], s.payloads.len() as i64);
+    o.family(
+        "xen_livepatch_checked_payloads",
+        "Live patches loaded but not applied (CHECKED): they hold hypervisor memory until unloaded (a replace leaves the replaced ones so).",
+    );
+    let checked = s.payloads.iter().filter(|p| p.state == State::Checked).count();
+    o.sample("xen_livepatch_checked_payloads", &[], checked as i64);
     if s.payloads.is_empty() {
         return o.0.into_bytes();
     }
@@ -155,7 +184,7 @@ mod tests {
 
     fn text(r: &Result<Snapshot, Failure>, keys: &[&str]) -> String {
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-        String::from_utf8(render(r, &keys)).unwrap()
+        String::from_utf8(render(r, &keys, &Identity::default())).unwrap()
     }
 
     #[test]
@@ -183,6 +212,22 @@ mod tests {
         assert!(t.contains("\nxen_livepatch_info{name=\"xsa-1\",state=\"applied\"} 1\n"));
         assert!(t.contains("\nxen_livepatch_info{name=\"lp-2\",state=\"checked\"} 1\n"));
         assert!(t.contains("\nxen_livepatch_rc{name=\"lp-2\"} -11\n"));
+    }
+
+    #[test]
+    fn the_hypervisor_is_an_info_metric_and_checked_payloads_are_counted() {
+        let id = Identity { version: Some("4.17.7".into()), build_id: Some(vec![0x5e, 0x6d]) };
+        let r = Ok(snapshot(vec![payload("a", 1, 0, b""), payload("b", 2, 0, b""), payload("c", 1, -16, b"")]));
+        let t = String::from_utf8(render(&r, &[], &id)).unwrap();
+        assert!(t.contains("\nxen_hypervisor_info{version=\"4.17.7\",build_id=\"5e6d\"} 1\n"), "{t}");
+        assert!(t.contains("# TYPE xen_hypervisor_info gauge\n"));
+        assert!(t.contains("\nxen_livepatch_checked_payloads 2\n"), "{t}");
+        // Failed listing: the hypervisor is still named, no payload counts.
+        let only_version = Identity { version: Some("4.17.7".into()), build_id: None };
+        let t = String::from_utf8(render(&Err(failed(libc::EPERM, None)), &[], &only_version)).unwrap();
+        assert!(t.contains("\nxen_hypervisor_info{version=\"4.17.7\"} 1\n"), "{t}");
+        assert!(!t.contains("xen_livepatch_checked_payloads"));
+        assert!(!text(&Ok(snapshot(vec![])), &[]).contains("xen_hypervisor_info"));
     }
 
     #[test]

@@ -48,9 +48,10 @@ fn random_payloads_in_every_format_round_trip_through_json() {
         let s = snapshot(ps.clone());
         let _ = crate::table::render(&s);
         let _ = crate::dump::render(&s);
-        let prom = crate::prometheus::render(&Ok(s.clone()), &["K".to_string()]);
+        let prom = crate::prometheus::render(&Ok(s.clone()), &["K".to_string()], &Default::default());
         assert!(std::str::from_utf8(&prom).is_ok(), "round {round}: exposition not UTF-8");
-        let doc: serde_json::Value = serde_json::from_slice(&crate::json::render(&s, "simulator")).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&crate::json::render(&s, "simulator", &Default::default())).unwrap();
         for (p, j) in ps.iter().zip(doc["payloads"].as_array().unwrap()) {
             let name = match j.get("name_base64") {
                 Some(b) => BASE64.decode(b.as_str().unwrap()).unwrap(),

@@ -3,7 +3,7 @@
 
 use crate::args::{Cli, Command, Format, ListArgs};
 use crate::source::Source;
-use crate::{dump, errno, json, output, prometheus, table};
+use crate::{dump, errno, json, manage, output, prometheus, table};
 use std::io::Write as _;
 use xc_livepatch::Error;
 
@@ -35,8 +35,10 @@ pub fn run(cli: &Cli) -> u8 {
     let source = match Source::open(cli.sim.as_deref()) {
         Ok(s) => s,
         Err(msg) => {
+            // A scenario the command cannot use is an error in its input,
+            // as a usage error is.
             stderr(format!("xc-livepatch: {msg}\n").as_bytes());
-            return 1;
+            return 2;
         }
     };
     match &cli.command {
@@ -48,6 +50,12 @@ pub fn run(cli: &Cli) -> u8 {
                 1
             }
         },
+        Command::Upload(a) => manage::upload(&source, a),
+        Command::Apply(a) => manage::apply(&source, a),
+        Command::Revert(a) => manage::other_action(&source, xc_livepatch::Action::Revert, a),
+        Command::Replace(a) => manage::other_action(&source, xc_livepatch::Action::Replace, a),
+        Command::Unload(a) => manage::other_action(&source, xc_livepatch::Action::Unload, a),
+        Command::Load(a) => manage::load(&source, a),
     }
 }
 
@@ -69,7 +77,7 @@ fn list(source: &Source, a: &ListArgs) -> u8 {
     let format = a.effective_format();
     match (&result, format) {
         (_, Format::Prometheus) => {
-            let bytes = prometheus::render(&result, &a.label_metadata);
+            let bytes = prometheus::render(&result, &a.label_metadata, &source.identity());
             let status = match &result {
                 Ok(_) => 0,
                 Err(f) => {
@@ -82,7 +90,7 @@ fn list(source: &Source, a: &ListArgs) -> u8 {
             written.max(status)
         }
         (Ok(s), Format::Table) => emit(file, &table::render(s), 0),
-        (Ok(s), Format::Json) => emit(file, &json::render(s, source.name()), 0),
+        (Ok(s), Format::Json) => emit(file, &json::render(s, source.name(), &source.identity()), 0),
         (Ok(s), Format::Dump) => emit(file, &dump::render(s), 0),
         (Err(f), Format::Table) => {
             stderr(&table::failure(f));

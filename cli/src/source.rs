@@ -2,8 +2,10 @@
 //! `/dev/xen/privcmd`, or, only when `--sim SCENARIO` is given, the
 //! library's simulated one.
 
+use crate::control::Control;
+use crate::identity::Identity;
 use std::path::Path;
-use xc_livepatch::{Error, Failure, Snapshot};
+use xc_livepatch::{Action, ActionOptions, Error, Failure, Snapshot, Status, XenVersion};
 
 /// The hypervisor to ask.
 #[derive(Debug)]
@@ -16,7 +18,8 @@ pub enum Source {
 }
 
 impl Source {
-    /// The real hypervisor, or the scenario at `sim`.
+    /// The real hypervisor, or the scenario at `sim`. The error is one line
+    /// (the scenario file cannot be read, or is invalid or out of bounds).
     pub fn open(sim: Option<&Path>) -> Result<Source, String> {
         match sim {
             None => Ok(Source::Xen),
@@ -52,11 +55,58 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The hypervisor's version and build id, each as far as it could be read.
+    pub fn identity(&self) -> Identity {
+        let (version, build_id): (Result<XenVersion, Error>, _) = match self {
+            Source::Xen => (xc_livepatch::xen_version(), xc_livepatch::build_id()),
+            #[cfg(feature = "sim")]
+            Source::Sim(hv) => {
+                (xc_livepatch::xenver::version(hv.as_ref()), xc_livepatch::xenver::build_id(hv.as_ref()))
+            }
+        };
+        Identity { version: version.ok().map(|v| v.to_string()), build_id: build_id.ok() }
+    }
+}
+
+impl Control for Source {
+    fn status(&self, name: &[u8]) -> Result<Status, Error> {
+        match self {
+            Source::Xen => xc_livepatch::status(name),
+            #[cfg(feature = "sim")]
+            Source::Sim(hv) => xc_livepatch::manage::status(hv.as_ref(), name),
+        }
+    }
+
+    fn upload(&self, name: &[u8], payload: &[u8]) -> Result<(), Error> {
+        match self {
+            Source::Xen => xc_livepatch::upload(name, payload),
+            #[cfg(feature = "sim")]
+            Source::Sim(hv) => xc_livepatch::manage::upload(hv.as_ref(), name, payload),
+        }
+    }
+
+    fn act(&self, name: &[u8], action: Action, options: ActionOptions) -> Result<(), Error> {
+        match self {
+            Source::Xen => xc_livepatch::act(name, action, options),
+            #[cfg(feature = "sim")]
+            Source::Sim(hv) => xc_livepatch::manage::act(hv.as_ref(), name, action, options),
+        }
+    }
+
+    fn build_id(&self) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Xen => xc_livepatch::build_id(),
+            #[cfg(feature = "sim")]
+            Source::Sim(hv) => xc_livepatch::xenver::build_id(hv.as_ref()),
+        }
+    }
+}
+
 #[cfg(feature = "sim")]
 fn simulated(path: &Path) -> Result<Source, String> {
-    use xc_livepatch::sim::scenario::{parse, ScenarioHypervisor};
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read scenario {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("scenario {}: not UTF-8 text", path.display()))?;
+    use xc_livepatch::sim::scenario::{parse, read_file, ScenarioHypervisor};
+    let text = read_file(path)?;
     let sc = parse(&text).map_err(|e| format!("scenario {}: {e}", path.display()))?;
     Ok(Source::Sim(Box::new(ScenarioHypervisor::new(&sc))))
 }

@@ -14,21 +14,41 @@ import sys
 import jsonschema
 
 
+def unescape_name(field):
+    """The dump's name escaping undone: `\\\\` is a backslash, `\\xNN` a byte."""
+    out = bytearray()
+    i = 0
+    while i < len(field):
+        if field[i:i + 1] != b"\\":
+            out += field[i:i + 1]
+            i += 1
+        elif field[i + 1:i + 2] == b"\\":
+            out += b"\\"
+            i += 2
+        else:
+            assert field[i + 1:i + 2] == b"x" and re.fullmatch(rb"[0-9a-f]{2}", field[i + 2:i + 4]), \
+                f"bad escape in name {field!r}"
+            out.append(int(field[i + 2:i + 4], 16))
+            i += 4
+    return bytes(out)
+
+
 def dump_payloads(path):
-    """The dump's payloads. Names may hold newlines and tabs: a record is
-    anything up to TAB state TAB rc TAB hex NEWLINE."""
+    """The dump's payloads: exactly one line per payload, the name escaped
+    (no raw control byte in it)."""
     with open(path, "rb") as f:
         data = f.read()
     head, _, body = data.partition(b"\n")
     assert head.startswith(b"count "), "dump without a count line"
     n = int(head[6:])
+    lines = body.split(b"\n")
+    assert lines[-1] == b"", "dump does not end with a newline"
     out = []
-    pos = 0
-    for m in re.finditer(rb"(.*?)\t(\d+)\t(-?\d+)\t([0-9a-f]*)\n", body, re.S):
-        assert m.start() == pos, f"unparsable dump at byte {pos}"
-        pos = m.end()
-        out.append((m.group(1), int(m.group(2)), int(m.group(3)), bytes.fromhex(m.group(4).decode())))
-    assert pos == len(body) and len(out) == n, f"dump has {len(out)} records for count {n}"
+    for i, line in enumerate(lines[:-1]):
+        m = re.fullmatch(rb"([^\x00-\x1f\x7f]*)\t(\d+)\t(-?\d+)\t([0-9a-f]*)", line)
+        assert m, f"line {i + 2} of the dump is not one escaped payload: {line[:80]!r}"
+        out.append((unescape_name(m.group(1)), int(m.group(2)), int(m.group(3)), bytes.fromhex(m.group(4).decode())))
+    assert len(out) == n, f"dump has {len(out)} lines for count {n}"
     return n, out
 
 

@@ -170,12 +170,73 @@ fn bad_scenario_files_are_errors_not_panics() {
         let f = dir.join(format!("bad-{i}.scn"));
         std::fs::write(&f, text).unwrap();
         let o = run(&["--sim", f.to_str().unwrap(), "list"]);
-        assert_eq!(o.status.code(), Some(1), "{:?}: {}", String::from_utf8_lossy(text), stderr(&o));
+        assert_eq!(o.status.code(), Some(2), "{:?}: {}", String::from_utf8_lossy(text), stderr(&o));
         assert!(stderr(&o).starts_with("xc-livepatch: "), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
         no_panic(&o);
     }
     let o = run(&["--sim", dir.join("missing.scn").to_str().unwrap(), "list"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs `--sim SCENARIO list` and `iface`, each within a generous deadline
+/// (a scenario that makes the command wait for ever fails here, not hangs).
+fn run_sim_within(scn: &Path, secs: u64) -> Vec<Output> {
+    [&["list", "--format", "dump"][..], &["iface"]]
+        .iter()
+        .map(|args| {
+            let mut child =
+                bin().arg("--sim").arg(scn).args(*args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            let t0 = std::time::Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if t0.elapsed().as_secs() >= secs {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{} {args:?}: still running after {secs} s", scn.display());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            child.wait_with_output().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_scenario_files_are_refused_with_one_line_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("xc-livepatch-cli-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo.scn");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut cases: Vec<(PathBuf, &str)> = vec![
+        (fifo, "not a regular file"),
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (dir.clone(), "not a regular file"),
+    ];
+    let texts: [(&str, &[u8], &str); 6] = [
+        ("count", b"generate 18446744073709551615 10\n", "out of range (at most 65536)"),
+        ("meta", b"generate 1 3000000000\n", "out of range (at most 1048576)"),
+        ("total", b"generate 60000 4096\n", "more than 33554432 bytes"),
+        ("iface", b"interface 0x100000015\n", "interface 0x100000015 is out of range"),
+        ("state", b"payload a state=0x100000001\n", "out of range"),
+        ("big", &[b'#'; (4 << 20) + 1], "larger than 4194304 bytes"),
+    ];
+    for (name, text, why) in texts {
+        let f = dir.join(format!("{name}.scn"));
+        std::fs::write(&f, text).unwrap();
+        cases.push((f, why));
+    }
+    for (f, why) in &cases {
+        for o in run_sim_within(f, 60) {
+            let e = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{}: {e}", f.display());
+            assert!(o.stdout.is_empty(), "{}", f.display());
+            assert_eq!(e.lines().count(), 1, "{}: {e}", f.display());
+            assert!(e.starts_with("xc-livepatch: ") && e.contains(why), "{}: {e}", f.display());
+            no_panic(&o);
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -216,4 +277,20 @@ fn output_file_gets_the_same_bytes_as_stdout() {
     left.sort();
     assert_eq!(left.len(), 4, "temporary files left: {left:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dump_has_exactly_one_line_per_payload_whatever_the_names() {
+    // Names with a newline, a tab-free backslash, quotes, non-UTF-8 bytes.
+    let o = run(&["--sim", &scenario("cli/tests/scenarios/02-hostile-names.scn"), "list", "--format", "dump"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = o.stdout;
+    let lines: Vec<&[u8]> = text.strip_suffix(b"\n").unwrap().split(|&b| b == b'\n').collect();
+    assert_eq!(lines[0], b"count 9");
+    assert_eq!(lines.len(), 1 + 9, "{}", String::from_utf8_lossy(&text));
+    for l in &lines[1..] {
+        assert_eq!(l.iter().filter(|&&b| b == b'\t').count(), 3, "{}", String::from_utf8_lossy(l));
+    }
+    assert!(lines.contains(&&b"new\\x0aline\t1\t0\t593d3200"[..]), "{}", String::from_utf8_lossy(&text));
+    assert!(lines.contains(&&b"back\\\\slash\t2\t-16\t583d3100"[..]), "{}", String::from_utf8_lossy(&text));
 }

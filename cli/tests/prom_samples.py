@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Checks that a node_exporter scrape serves back exactly the xen_livepatch_*
-samples of a `--format prometheus` file, and that the textfile collector
-reported no error.
+"""Checks that a node_exporter scrape serves back exactly the xen_* samples
+(xen_livepatch_* and xen_hypervisor_info) of a `--format prometheus` file, and
+that the textfile collector reported no error.
 
 Usage: prom_samples.py WRITTEN_FILE SCRAPE_URL
 Parses the text exposition format (label values with \\\\, \\" and \\n escapes)
@@ -58,7 +58,7 @@ def main():
             if "textfile" in line and not line.startswith("#"):
                 print("   ", line[:200])
         return 1
-    want, have = samples(written, "xen_livepatch_"), samples(scraped, "xen_livepatch_")
+    want, have = samples(written, "xen_"), samples(scraped, "xen_")
     if want != have:
         print(f"scrape differs: {len(want - have)} written samples missing, {len(have - want)} unexpected")
         for s in sorted(want - have)[:3]:

@@ -222,7 +222,7 @@ impl Hostile<'_> {
         // Guest memory = exactly the buffer of the current hypercall; `mem`
         // is dropped before the borrow of the buffer ends.
         let mem = OneBuffer { ptr: buf.as_mut_ptr(), len: buf.len() };
-        self.sim.hypercall(&mem, 35, buf.as_mut_ptr() as u64)
+        self.sim.hypercall(&mem, 35, [buf.as_mut_ptr() as u64, 0, 0, 0, 0])
     }
 
     fn scribble(&self, buf: &mut HBuf) {

@@ -6,7 +6,13 @@
 #  2. differential harness: both libraries dlopen'ed in one process, an
 #     argument matrix compared call by call, per static scenario;
 #  3. strict memory mode: a caller's malloc'd xen_sysctl is caught (EFAULT);
-#  4. relink tests: -lxc_livepatch alone, and -lxc_livepatch -lxenctrl.
+#  4. relink tests: -lxc_livepatch alone, and -lxc_livepatch -lxenctrl;
+#  5. management harness: upload/get/apply/revert/unload/replace of both
+#     libraries in one process, call by call from the same state;
+#  6. action suite: sequences of the real `xen-livepatch upload/apply/revert/
+#     replace/unload/load/list` on one simulated hypervisor, real libxenctrl
+#     vs. ours preloaded: byte-identical transcripts (documented differences
+#     against files: interfaces 0x13/0x14/0x16, hostile replies).
 # Exits non-zero on any failure; prints counts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +32,12 @@ OURS=$root/target/release/libxc_livepatch.so
 if readelf -d "$FX" | grep -q 'SONAME.*libxc_livepatch'; then
   echo "fakexen: libfakexen.so carries libxc_livepatch's SONAME"; exit 1
 fi
+# Nor export the library's functions (hide.ver), or it would stand in for
+# libxenctrl's in the "real" runs.
+if nm -D --defined-only "$FX" | grep -q ' xc_livepatch_'; then
+  echo "fakexen: libfakexen.so exports xc_livepatch_* (tests/fakexen/hide.ver):"
+  nm -D --defined-only "$FX" | grep ' xc_livepatch_'; exit 1
+fi
 
 bin=$(mktemp -d "${TMPDIR:-/tmp}/fakexen-bin.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
@@ -33,6 +45,7 @@ mkdir -p "$bin/lib"
 ln -s "$OURS" "$bin/lib/libxc_livepatch.so.1"
 CFLAGS="-O1 -g -Wall -Wextra -Werror"
 gcc $CFLAGS -o "$bin/diffharness" tests/fakexen/c/diffharness.c -ldl &&
+  gcc $CFLAGS -o "$bin/diffmanage" tests/fakexen/c/diffmanage.c -ldl &&
   gcc $CFLAGS -o "$bin/strict" tests/fakexen/c/strict.c &&
   gcc $CFLAGS -Iinclude -o "$bin/relink" tests/fakexen/c/relink.c -Ltarget/release -lxc_livepatch &&
   gcc $CFLAGS -DWITH_XENCTRL -Iinclude -o "$bin/relink-xenctrl" tests/fakexen/c/relink.c \
@@ -95,6 +108,29 @@ relink() {
   echo "-lxc_livepatch -lxenctrl: dladdr says $(head -n1 <<<"$out" | cut -d' ' -f3), listed 2 payloads on interface 0x16"
 }
 part "relink tests" relink
+
+# 5. The management harness, on every action-suite scenario without lies.
+manage_harness() {
+  local p=0 f=0 s out rc last
+  for s in tests/fakexen/actions/*.scn; do
+    grep -q '^lie ' "$s" && continue
+    out=$(FAKEXEN_SCENARIO=$s FAKEXEN_LOG=$bin/manage.log LD_PRELOAD=$FX "$bin/diffmanage" "$XENCTRL" "$OURS" 2>&1)
+    rc=$?; last=$(tail -n1 <<<"$out")
+    if [ $rc -eq 0 ] && [[ $last =~ ^([0-9]+)\ passed,\ 0\ failed$ ]]; then
+      p=$((p + ${BASH_REMATCH[1]}))
+      printf '  %-40s %s, %s documented differences\n' "$(basename "$s" .scn)" "$last" "$(grep -c documented <<<"$out")"
+    else
+      f=$((f + 1)); echo "  $(basename "$s" .scn): FAILED (exit $rc)"; grep -E "FAIL|state" <<<"$out" | head -n 8 | sed 's/^/    /'
+    fi
+  done
+  echo "$p passed, $f failed"
+  [ $f -eq 0 ]
+}
+part "management harness (upload/get/actions, real vs ours, call by call)" manage_harness
+
+# 6. The action suite.
+part "action suite (xen-livepatch upload/apply/revert/replace/unload/load, real vs ours)" \
+  bash tests/fakexen/run-actions.sh "$FX" "$OURS"
 
 echo "fakexen: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

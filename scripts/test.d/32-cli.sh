@@ -16,7 +16,15 @@
 #     prometheus), and served back by a real prometheus-node-exporter on a
 #     127.0.0.1 port (textfile collector), started and stopped here; the
 #     README's PromQL queries answer right (`promtool test rules`);
-#  6. `list --json | head -c 10` ends quietly.
+#  6. `list --json | head -c 10` ends quietly;
+#  7. the managing subcommands (upload, apply, revert, replace, unload,
+#     load) against Debian's real `xen-livepatch` on the same scenario, case
+#     by case (cli/tests/manage/cases): stdout, stderr and exit status equal,
+#     or the intended difference pinned in cli/tests/expected/manage/ID.all;
+#     the command under the fakexen shim and with --sim agree; a refusal
+#     uploads and acts on nothing (fakexen's counters); payload fixtures by
+#     tests/real-xen/gen-payloads.py for the scenario's build id and another;
+#     every --json document valid against cli/schema/xc-livepatch-action.schema.json.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -222,6 +230,85 @@ closed_pipe() {
   [ "$st" = 0 ] && [ ! -s "$err" ]
 }
 part "list --json | head -c 10 ends quietly" closed_pipe
+
+# 7.
+# The payload files the cases name, in $work/fx: gen-payloads.py's payloads
+# for the simulated hypervisor's build id (as `list --json` reports it) in
+# p/, one made for another build id in w/, and files that are no payload.
+fixtures() {
+  local fx=$work/fx id other=0123456789abcdef0123456789abcdef01234567 b
+  id=$("$CLI" --sim cli/tests/manage/empty.scn list --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["xen_build_id"])') ||
+    { echo "  no build id from list --json"; return 1; }
+  mkdir -p "$fx/w" "$work/gen"
+  for b in "$id" "$other"; do
+    # a stand-in for xen-syms: just the GNU build-id note gen-payloads.py reads
+    printf '.section .note.gnu.build-id, "a", @note\n.balign 4\n.long 4, 20, 3\n.asciz "GNU"\n.byte %s\n' \
+      "$(sed 's/../0x&,/g; s/,$//' <<<"$b")" >"$work/gen/$b.s"
+    as --64 -o "$work/gen/$b.o" "$work/gen/$b.s" || return 1
+  done
+  "$PY" tests/real-xen/gen-payloads.py --xen "$work/gen/$id.o" --out "$fx" --many 0 --churn 0 >/dev/null &&
+    "$PY" tests/real-xen/gen-payloads.py --xen "$work/gen/$other.o" --out "$work/gen/other" --many 0 --churn 0 >/dev/null ||
+    { echo "  gen-payloads.py failed"; return 1; }
+  cp "$work/gen/other/p/lp-null.livepatch" "$fx/w/lp-wrong.livepatch"
+  cp "$fx/p/lp-null.livepatch" "$fx/lp-fails.livepatch"
+  cp "$fx/p/lp-null.livepatch" "$fx/lp-checked.livepatch"
+  cp "$fx/p/lp-null.livepatch" "$fx/big.livepatch" && truncate -s $((2 * 1024 * 1024 + 1)) "$fx/big.livepatch"
+  truncate -s $((4 * 1024 * 1024 * 1024 + 1)) "$fx/huge.bin" # sparse
+  cp "$fx/p/lp-null.livepatch" "$fx/unreadable.livepatch" && chmod 000 "$fx/unreadable.livepatch"
+  cp "$(type -P true)" "$fx/program.elf"
+  echo "this is not a live patch" >"$fx/not-elf.txt"
+  : >"$fx/empty.bin"
+  echo "  fixtures: hypervisor build id $id, $(ls "$fx/p" | wc -l) payloads by gen-payloads.py, one for build id $other"
+}
+
+manage() {
+  local p=0 f=0 same=0 pinned=0 id scn args exp problems nocap refused json_docs=()
+  fixtures || return 1
+  mkdir -p "$work/m"
+  while read -r id scn args; do
+    case $id in ''|'#'*) continue ;; esac
+    nocap=()
+    [[ $id == nocap-* ]] && nocap=(setpriv --bounding-set=-dac_override,-dac_read_search)
+    scn=$root/cli/tests/manage/$scn.scn
+    # shellcheck disable=SC2086 # ARGS are words
+    (
+      cd "$work/fx" || exit 1
+      export FAKEXEN_LOG=$work/m/$id.fxlog
+      FAKEXEN_SCENARIO=$scn capture "m/$id.real" "${nocap[@]}" env LD_PRELOAD="$FX" "$XL" $args
+      FAKEXEN_SCENARIO=$scn FAKEXEN_COUNTERS=$work/m/$id.counters capture "m/$id.fx" "${nocap[@]}" env LD_PRELOAD="$FX" "$CLI" $args
+      capture "m/$id.sim" "${nocap[@]}" "$CLI" --sim "$scn" $args
+      capture "m/$id.json" "${nocap[@]}" "$CLI" --sim "$scn" $args --json
+    )
+    json_docs+=("$work/m/$id.json.out")
+    problems=()
+    exp=cli/tests/expected/manage/$id.all
+    if [ "${CLI_UPDATE:-0}" = 1 ]; then
+      if cmp -s "$work/m/$id.fx.all" "$work/m/$id.real.all"; then rm -f "$exp"; else mkdir -p "${exp%/*}"; cp "$work/m/$id.fx.all" "$exp"; fi
+    fi
+    if [ -f "$exp" ]; then
+      pinned=$((pinned + 1))
+      cmp -s "$exp" "$work/m/$id.fx.all" || { problems+=("differs from $exp"); diff "$exp" "$work/m/$id.fx.all" | head -n 8 | sed 's/^/    /'; }
+      cmp -s "$exp" "$work/m/$id.real.all" && problems+=("$exp pins a difference that is gone: remove it")
+    else
+      cmp -s "$work/m/$id.real.all" "$work/m/$id.fx.all" || { problems+=("differs from xen-livepatch"); diff "$work/m/$id.real.all" "$work/m/$id.fx.all" | head -n 8 | sed 's/^/    /'; }
+    fi
+    cmp -s "$work/m/$id.fx.all" "$work/m/$id.sim.all" || problems+=("--sim differs from the fakexen run")
+    cmp -s "$work/m/$id.fx.all" "$work/m/$id.real.all" && same=$((same + 1))
+    cmp -s "$work/m/$id.fx.rc" "$work/m/$id.json.rc" || problems+=("--json exits $(cat "$work/m/$id.json.rc"), the lines $(cat "$work/m/$id.fx.rc")")
+    refused=$(grep -c '^xc-livepatch: ' "$work/m/$id.fx.err")
+    if [ "$refused" -gt 0 ]; then
+      [ "$refused" = 1 ] && [ "$(wc -l <"$work/m/$id.fx.err")" = 1 ] || problems+=("a refusal of more than one line")
+      grep -qx 'upload_calls 0' "$work/m/$id.counters" && grep -qx 'action_calls 0' "$work/m/$id.counters" ||
+        problems+=("refused, yet the hypervisor saw: $(grep -E '^(upload|action)_calls' "$work/m/$id.counters" | tr '\n' ' ')")
+    fi
+    if [ ${#problems[@]} -eq 0 ]; then p=$((p + 1)); else f=$((f + 1)); echo "  FAIL $id: ${problems[*]}"; fi
+  done <cli/tests/manage/cases
+  echo "  identical to xen-livepatch: $same of $((p + f)); intended differences pinned: $pinned"
+  "$PY" cli/tests/check_action_json.py cli/schema/xc-livepatch-action.schema.json "${json_docs[@]}" || f=$((f + 1))
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "upload/apply/revert/replace/unload/load vs xen-livepatch (fakexen), --sim, --json" manage
 
 echo "32-cli: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

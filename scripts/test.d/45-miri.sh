@@ -4,6 +4,8 @@
 #   - the library's unit tests,
 #   - tests/list.rs: the listing algorithm over the simulated hypervisor,
 #   - tests/ffi.rs: the C entry points called from Rust,
+#   - tests/manage.rs: upload, status and the actions (library and C entry
+#     points) over a hypervisor that records the wire bytes,
 #   - tests/uninit_caller_memory.rs: listings into uninitialised caller
 #     arrays of exactly the sizes passed, as a C caller's,
 # so that undefined behaviour in the library's unsafe code (writes through
@@ -50,7 +52,7 @@ echo "miri: $(cargo "+$TOOLCHAIN" miri --version 2>/dev/null), ready after $((SE
 export MIRIFLAGS="-Zmiri-strict-provenance ${MIRIFLAGS:-}"
 t1=$SECONDS
 timeout "${MIRI_TIMEOUT:-480}" cargo "+$TOOLCHAIN" miri test --locked --no-fail-fast -p xc-livepatch \
-  --lib --test list --test ffi --test uninit_caller_memory >"$log" 2>&1
+  --lib --test list --test ffi --test uninit_caller_memory --test manage >"$log" 2>&1
 rc=$?
 [ $rc -eq 124 ] && echo "miri: TIMED OUT after ${MIRI_TIMEOUT:-480} s"
 

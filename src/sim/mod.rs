@@ -1,29 +1,40 @@
-//! A model of Xen's sysctl LIST handler, for tests and for the `fakexen`
-//! preload shim (feature `sim`).
+//! A model of Xen's livepatch sysctl handlers and of the `xen_version`
+//! hypercall, for tests and for the `fakexen` preload shim (feature `sim`).
 //!
-//! It follows the hypervisor's behaviour (xen-facts §3): the sysctl entry
-//! checks (copy-in, interface version, XSM), the livepatch op checks, and the
-//! LIST handler per interface version 0x13-0x16, reading and writing the
-//! guest's memory only through the handles and only inside memory the
-//! [`GuestMemory`] accepts, exactly where Xen would. Scenario knobs:
-//! preemption, list changes between hypercalls, injected errors, and lies a
-//! broken hypervisor might tell.
+//! It follows the hypervisor's behaviour (xen-facts §3 and §9): the sysctl
+//! entry checks (copy-in, interface version, XSM), the livepatch op checks
+//! (the `pad`/`flags` rule of before and after Xen 4.19), the LIST handler
+//! per interface version 0x13-0x16, UPLOAD, GET and ACTION with Xen's
+//! payload state machine and its scheduled actions (`manage`), and
+//! `XENVER_version`/`_extraversion`/`_build_id` (`version`), reading and
+//! writing the guest's memory only through the handles and only inside
+//! memory the [`GuestMemory`] accepts, exactly where Xen would. Scenario
+//! knobs: preemption, list changes between hypercalls, injected errors,
+//! what each payload's ELF file would tell Xen ([`Module`]), how long
+//! actions stay pending, CPUs that miss the rendezvous, and lies a broken
+//! hypervisor might tell.
 
 use crate::abi::{
-    __HYPERVISOR_sysctl, XEN_SYSCTL_livepatch_op, LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE,
-    XEN_SYSCTL_LIVEPATCH_LIST,
+    __HYPERVISOR_sysctl, __HYPERVISOR_xen_version, XEN_SYSCTL_livepatch_op, LIVEPATCH_LIST_MAX_NR,
+    XEN_LIVEPATCH_NAME_SIZE, XEN_SYSCTL_LIVEPATCH_ACTION, XEN_SYSCTL_LIVEPATCH_GET, XEN_SYSCTL_LIVEPATCH_LIST,
+    XEN_SYSCTL_LIVEPATCH_UPLOAD,
 };
 use crate::error::{Error, Result};
 use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
 use std::collections::BTreeMap;
 
 mod caller;
+mod manage;
 mod memory;
+mod persist;
 pub mod scenario;
+mod version;
 pub use caller::{CArrays, CallerBuffers};
+pub use manage::{Depends, Module, LIVEPATCH_MAX_SIZE};
 pub use memory::{HeapBuffer, Ranges, Tracked};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
+pub use version::{XenInfo, DEFAULT_BUILD_ID};
 
 const EPERM: i64 = libc::EPERM as i64;
 const EFAULT: i64 = libc::EFAULT as i64;
@@ -161,6 +172,18 @@ pub enum Lie {
     LongName,
     /// Report a different version on every call.
     VersionFlap,
+    /// GET writes this state (whatever the payload's).
+    GetState(u32),
+    /// GET writes this rc (whatever the payload's).
+    GetRc(i32),
+    /// A successful GET returns this value instead of 0.
+    GetReturns(i64),
+    /// An ACTION that would return 0 does its work and returns this value.
+    ActionReturns(i64),
+    /// An UPLOAD that would succeed returns 0 without loading anything.
+    UploadPhantom,
+    /// An UPLOAD that would succeed loads the payload and returns this value.
+    UploadReturns(i64),
 }
 
 /// A change to the payload list, made just before a given hypercall.
@@ -199,6 +222,22 @@ pub struct Config {
     /// Largest `nr` accepted before E2BIG (Xen: 1024; lower it to exercise
     /// the E2BIG halving).
     pub list_max_nr: u32,
+    /// Largest payload UPLOAD accepts (`LIVEPATCH_MAX_SIZE`, 2 MiB in every
+    /// Xen from 4.14 to 4.22); larger is EINVAL.
+    pub upload_max: u64,
+    /// What the ELF file of the payload of that name tells Xen (loaded at
+    /// the start or uploaded later); a name without an entry is a plain
+    /// payload ([`Module::default`]).
+    pub modules: BTreeMap<Vec<u8>, Module>,
+    /// How long a scheduled APPLY/REVERT/REPLACE stays pending (rc -EAGAIN)
+    /// in wall-clock time. Zero: it has run by the next hypercall, as on an
+    /// idle real Xen.
+    pub pending: std::time::Duration,
+    /// How long the CPUs take to rendezvous for an action: longer than the
+    /// action's timeout (0 = 30 ms), and the action ends with rc -EBUSY.
+    pub rendezvous: std::time::Duration,
+    /// What `xen_version` reports.
+    pub xen: XenInfo,
 }
 
 impl Default for Config {
@@ -213,6 +252,11 @@ impl Default for Config {
             inject_early: BTreeMap::new(),
             lie: None,
             list_max_nr: LIVEPATCH_LIST_MAX_NR,
+            upload_max: LIVEPATCH_MAX_SIZE,
+            modules: BTreeMap::new(),
+            pending: std::time::Duration::ZERO,
+            rendezvous: std::time::Duration::ZERO,
+            xen: XenInfo::default(),
         }
     }
 }
@@ -234,6 +278,18 @@ pub struct Counters {
     pub faults: u64,
     /// Entries copied to the guest.
     pub entries: u64,
+    /// UPLOAD operations that reached the handler.
+    pub upload_calls: u64,
+    /// Payload bytes UPLOAD copied from the guest.
+    pub upload_bytes: u64,
+    /// GET operations that reached the handler.
+    pub get_calls: u64,
+    /// ACTION operations that reached the handler.
+    pub action_calls: u64,
+    /// Scheduled actions that ran (completed, failed or timed out).
+    pub actions_run: u64,
+    /// `xen_version` hypercalls.
+    pub xen_version_calls: u64,
 }
 
 /// Access to the calling guest's memory, as the hypervisor has it.
@@ -250,6 +306,7 @@ struct State {
     payloads: Vec<Payload>,
     version: u32,
     counters: Counters,
+    live: manage::Live,
 }
 
 /// The simulated hypervisor.
@@ -261,7 +318,8 @@ pub struct Sim {
 impl Sim {
     /// A hypervisor holding `payloads`, configured by `cfg`.
     pub fn new(payloads: Vec<Payload>, cfg: Config) -> Sim {
-        Sim { state: Mutex::new(State { cfg, payloads, version: 1, counters: Counters::default() }) }
+        let live = manage::Live::new(&payloads);
+        Sim { state: Mutex::new(State { cfg, payloads, version: 1, counters: Counters::default(), live }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -293,14 +351,32 @@ impl Sim {
         f(&mut self.lock().cfg);
     }
 
-    /// Runs hypercall `op` with first argument `arg` (the guest address of a
-    /// `struct xen_sysctl` for sysctl). Returns the hypercall's value: >= 0,
-    /// or a negative errno.
-    pub fn hypercall(&self, mem: &dyn GuestMemory, op: u64, arg: u64) -> i64 {
+    /// Whether an APPLY/REVERT/REPLACE is scheduled and has not run yet
+    /// (it runs at the first hypercall after [`Config::pending`]).
+    pub fn action_pending(&self) -> bool {
+        let mut st = self.lock();
+        manage::run_due_work(&mut st);
+        st.live.work_scheduled()
+    }
+
+    /// Runs hypercall `op` with its arguments as privcmd passes them: for
+    /// sysctl, `args[0]` is the guest address of a `struct xen_sysctl`; for
+    /// `xen_version`, `args[0]` is the `XENVER_*` command and `args[1]` the
+    /// guest address of its argument (0: NULL). Returns the hypercall's
+    /// value: >= 0, or a negative errno.
+    pub fn hypercall(&self, mem: &dyn GuestMemory, op: u64, args: [u64; 5]) -> i64 {
+        let mut st = self.lock();
+        // A scheduled action runs when the CPUs next go idle: before this
+        // hypercall is handled, once its pending time is over.
+        manage::run_due_work(&mut st);
+        if op == u64::from(__HYPERVISOR_xen_version) {
+            st.counters.xen_version_calls += 1;
+            return version::xen_version(&st, mem, args[0], args[1]);
+        }
         if op != u64::from(__HYPERVISOR_sysctl) {
             return -ENOSYS;
         }
-        let mut st = self.lock();
+        let arg = args[0];
         st.counters.hypercalls += 1;
         let n = st.counters.hypercalls;
         if let Some(cs) = st.cfg.changes.remove(&n) {
@@ -328,6 +404,7 @@ fn apply(st: &mut State, c: Change) {
             if let Some(i) = st.payloads.iter().position(|p| p.name == name) {
                 st.payloads.remove(i);
                 st.version += 1;
+                st.live.forget(&name);
             }
         }
         Change::SetState(name, state, rc) => {
@@ -349,6 +426,9 @@ fn get64(b: &[u8], off: usize) -> u64 {
 }
 fn put32(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+}
+fn get16(b: &[u8], off: usize) -> u16 {
+    u16::from_ne_bytes([b[off], b[off + 1]])
 }
 
 /// `do_sysctl` for the livepatch op (xen-facts §3.1).
@@ -392,7 +472,7 @@ fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64
 fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE]) -> i64 {
     let iface = st.cfg.interface_version;
     let flags = get32(op, at::OP_PAD);
-    if iface >= 0x16 {
+    if iface >= 0x16 || st.cfg.xen.at_least(4, 19) {
         // 4.19+: unknown flag bits are refused unless FORCE (bit 0) is set.
         if flags & !1 != 0 && flags & 1 == 0 {
             return -EINVAL;
@@ -400,8 +480,12 @@ fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE
     } else if flags != 0 {
         return -EINVAL;
     }
-    if get32(op, at::OP_CMD) != XEN_SYSCTL_LIVEPATCH_LIST {
-        return -EOPNOTSUPP;
+    match get32(op, at::OP_CMD) {
+        XEN_SYSCTL_LIVEPATCH_LIST => {}
+        XEN_SYSCTL_LIVEPATCH_UPLOAD => return manage::upload(st, mem, op),
+        XEN_SYSCTL_LIVEPATCH_GET => return manage::get(st, mem, op),
+        XEN_SYSCTL_LIVEPATCH_ACTION => return manage::action(st, mem, op),
+        _ => return -EOPNOTSUPP,
     }
     st.counters.list_calls += 1;
     use crate::sysctl::at::{
@@ -614,12 +698,14 @@ impl Hypervisor for SimHypervisor {
 
     fn sysctl(&self, buf: &mut SimBuffer) -> Result<i64> {
         let addr = buf.as_mut_ptr() as u64;
-        let r = self.inner.sim.hypercall(&*self.inner.regions, u64::from(__HYPERVISOR_sysctl), addr);
-        if r < 0 {
-            Err(Error::Hypervisor { errno: (-r) as i32 })
-        } else {
-            Ok(r)
-        }
+        let r = self.inner.sim.hypercall(&*self.inner.regions, u64::from(__HYPERVISOR_sysctl), [addr, 0, 0, 0, 0]);
+        hypercall_result(r)
+    }
+
+    fn xen_version(&self, cmd: u32, buf: Option<&mut SimBuffer>) -> Result<i64> {
+        let addr = buf.map_or(0, |b| b.as_mut_ptr() as u64);
+        let args = [u64::from(cmd), addr, 0, 0, 0];
+        hypercall_result(self.inner.sim.hypercall(&*self.inner.regions, u64::from(__HYPERVISOR_xen_version), args))
     }
 
     fn interface_cache(&self) -> &AtomicU32 {
@@ -628,5 +714,14 @@ impl Hypervisor for SimHypervisor {
 
     fn count_hint(&self) -> &AtomicU32 {
         &self.inner.hint
+    }
+}
+
+/// A hypercall's value as the `Hypervisor` trait returns it.
+fn hypercall_result(r: i64) -> Result<i64> {
+    if r < 0 {
+        Err(Error::Hypervisor { errno: (-r) as i32 })
+    } else {
+        Ok(r)
     }
 }

@@ -53,7 +53,7 @@ impl Hypervisor for RealBufSim {
 
     fn sysctl(&self, buf: &mut RealBuf) -> xc_livepatch::Result<i64> {
         let addr = buf.as_mut_ptr() as u64;
-        let r = self.sim.hypercall(&*self.regions, 35, addr);
+        let r = self.sim.hypercall(&*self.regions, 35, [addr, 0, 0, 0, 0]);
         let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(h) = hook {
             h(buf);

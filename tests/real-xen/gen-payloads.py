@@ -241,6 +241,9 @@ def main():
 
     def line(e):
         name, mi, st, rc = e
+        # The dump's name escaping (xc-livepatch's cli/src/dump.rs)
+        name = "".join("\\\\" if c == "\\" else "\\x%02x" % ord(c) if ord(c) < 0x20 or ord(c) == 0x7f else c
+                       for c in name)
         return "%s\t%d\t%d\t%s\n" % (name, st, rc, mi.hex() if mi else "")
 
     all_static = static + many

@@ -4,6 +4,7 @@
  * No xc_interface is ever opened: the library gets a dummy non-NULL pointer.
  *
  *   lpdump --dump                       "count N" + "<name>\t<state>\t<rc>\t<hex>" lines
+ *                                       (names escaped: see dump_name)
  *   lpdump --loop N EXPECTED CHURN [US] N list snapshots (every other one with US microseconds
  *                                       between the size probe and the listing), each checked
  *                                       for consistency
@@ -39,6 +40,21 @@ static long window_us, snapshots_taken;
  * stay exactly the probed sizes), so that a list that grew at its end within the window
  * no longer fits the bytes: ENOBUFS, the case the loop must see answered cleanly */
 static unsigned int max_slack;
+
+/* The name without its NUL, escaped as xc-livepatch's dump does (one line per
+ * payload): a backslash is "\\", a control byte (0x00-0x1f, 0x7f) "\xNN". */
+static void dump_name(FILE *m, const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '\\')
+            fputs("\\\\", m);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(m, "\\x%02x", c);
+        else
+            fputc(c, m);
+    }
+}
 
 static int snapshot(char **text, size_t *textlen, const char **stage)
 {
@@ -94,7 +110,8 @@ static int snapshot(char **text, size_t *textlen, const char **stage)
                 err = ERANGE;
                 break;
             }
-            fprintf(m, "%.*s\t%u\t%d\t", (int)len[i], name + no, info[i].state, info[i].rc);
+            dump_name(m, name + no, len[i] - 1);
+            fprintf(m, "\t%u\t%d\t", info[i].state, info[i].rc);
             for (uint32_t k = 0; k < mlen[i]; k++)
                 fprintf(m, "%02x", (unsigned char)meta[mo + k]);
             fputc('\n', m);

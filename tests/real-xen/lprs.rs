@@ -92,7 +92,16 @@ fn dump(payloads: &[Payload]) -> String {
     let mut o = format!("count {}\n", payloads.len());
     for p in payloads {
         let hex: String = p.metadata_raw().iter().map(|b| format!("{b:02x}")).collect();
-        o.push_str(&format!("{}\t{}\t{}\t{}\n", String::from_utf8_lossy(p.name_bytes()), p.state.raw(), p.rc, hex));
+        // The name escaped as xc-livepatch's dump does (one line per payload).
+        let mut name = Vec::new();
+        for &b in p.name_bytes() {
+            match b {
+                b'\\' => name.extend_from_slice(b"\\\\"),
+                0..=0x1f | 0x7f => name.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+                _ => name.push(b),
+            }
+        }
+        o.push_str(&format!("{}\t{}\t{}\t{}\n", String::from_utf8_lossy(&name), p.state.raw(), p.rc, hex));
     }
     o
 }

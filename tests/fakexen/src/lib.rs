@@ -16,7 +16,13 @@
 //!
 //! Environment: `FAKEXEN_SCENARIO` (scenario file), `FAKEXEN_COUNTERS`
 //! (counters written there at exit), `FAKEXEN_LOG`, `FAKEXEN_TRACE=1` (log
-//! every hypercall).
+//! every hypercall), `FAKEXEN_STATE` (the hypervisor's state is read from
+//! that file at start, when it is not empty, and written back at exit, so
+//! that a sequence of processes sees one hypervisor).
+//!
+//! Exported for test programs (`dlsym(RTLD_DEFAULT, ...)`): `fakexen_reset`
+//! (back to the scenario's initial state) and `fakexen_state` (the state as
+//! text, for comparing two runs).
 
 #![allow(clippy::missing_safety_doc, unused_unsafe)]
 
@@ -174,12 +180,14 @@ fn shim() -> &'static Shim {
         let scen = match std::env::var_os("FAKEXEN_SCENARIO") {
             None => Scenario::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(&p)
-                    .unwrap_or_else(|e| die(&format!("cannot read scenario {}: {e}", p.to_string_lossy())));
+                let text = scenario::read_file(std::path::Path::new(&p)).unwrap_or_else(|e| die(&e));
                 scenario::parse(&text).unwrap_or_else(|e| die(&format!("scenario {}: {e}", p.to_string_lossy())))
             }
         };
         let sim = Sim::new(scen.payloads.clone(), scen.config.clone());
+        if let Some(text) = state_file().and_then(|p| std::fs::read_to_string(p).ok()).filter(|t| !t.is_empty()) {
+            sim.load_state(&text).unwrap_or_else(|e| die(&format!("FAKEXEN_STATE: {e}")));
+        }
         let events = Events::new(&scen);
         Shim {
             sim,
@@ -348,11 +356,14 @@ fn hypercall_ioctl(dfd: DevFd, argp: *mut c_void) -> c_int {
         return -1;
     }
     let sh = shim();
-    let (op, a0) = (u64_at(&call, 0), u64_at(&call, 8));
-    if op == 35 {
-        before_call(sh, a0);
+    let op = u64_at(&call, 0);
+    let args: [u64; 5] = core::array::from_fn(|i| u64_at(&call, 8 + 8 * i));
+    match op {
+        35 => before_call(sh, args[0]),
+        17 if sh.trace => log(&format!("hypercall xen_version cmd={} arg={:#x}", args[0], args[1])),
+        _ => {}
     }
-    let r = sh.sim.hypercall(&Guest::new(sh.scen.strict), op, a0);
+    let r = sh.sim.hypercall(&Guest::new(sh.scen.strict), op, args);
     if sh.trace {
         log(&format!("  -> {r}"));
     }
@@ -778,6 +789,12 @@ fn counters_text() -> String {
     kv("version_mismatch", s.version_mismatch);
     kv("efaults", s.faults);
     kv("entries", s.entries);
+    kv("upload_calls", s.upload_calls);
+    kv("upload_bytes", s.upload_bytes);
+    kv("get_calls", s.get_calls);
+    kv("action_calls", s.action_calls);
+    kv("actions_run", s.actions_run);
+    kv("xen_version_calls", s.xen_version_calls);
     kv("buffer_mappings", c.device_mappings.load(Relaxed) + c.locked_mappings.load(Relaxed));
     kv("bytes_mapped", c.device_bytes.load(Relaxed) + c.locked_bytes.load(Relaxed));
     kv("device_mappings", c.device_mappings.load(Relaxed));
@@ -790,8 +807,46 @@ fn counters_text() -> String {
     o
 }
 
+fn state_file() -> Option<std::ffi::OsString> {
+    std::env::var_os("FAKEXEN_STATE").filter(|p| !p.is_empty())
+}
+
+/// Puts the simulated hypervisor back in the scenario's initial state.
+#[unsafe(no_mangle)]
+pub extern "C" fn fakexen_reset() {
+    let _g = enter();
+    let sh = shim();
+    sh.sim.reset(sh.scen.payloads.clone(), sh.scen.config.clone());
+}
+
+/// Copies the hypervisor's state as text (without times: see
+/// `Sim::save_state`), NUL-terminated, into `buf` of `len` bytes; returns
+/// the text's length (truncated when it is `len` or more).
+///
+/// # Safety
+/// `buf` must be writable for `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fakexen_state(buf: *mut c_char, len: usize) -> usize {
+    let _g = enter();
+    let text = shim().sim.save_state(false);
+    if len > 0 && !buf.is_null() {
+        let n = text.len().min(len - 1);
+        // SAFETY: `buf` is writable for `len` > n bytes (the contract).
+        unsafe {
+            core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+        }
+    }
+    text.len()
+}
+
 extern "C" fn at_exit() {
     let _g = enter();
+    if let (Some(path), Some(sh)) = (state_file(), SHIM.get()) {
+        if let Err(e) = std::fs::write(&path, sh.sim.save_state(true)) {
+            log(&format!("cannot write the state to {}: {e}", path.to_string_lossy()));
+        }
+    }
     if let Some(path) = std::env::var_os("FAKEXEN_COUNTERS").filter(|p| !p.is_empty()) {
         if let Err(e) = std::fs::write(&path, counters_text()) {
             let m = format!("fakexen: cannot write counters to {}: {e}\n", path.to_string_lossy());

@@ -1,55 +1,12 @@
-//! The C ABI: `xc_livepatch_list_get_sizes` and `xc_livepatch_list` with the
-//! exact prototypes of Xen 4.14+'s `<xenctrl.h>` (Debian 12: 4.17).
-//!
-//! This layer only validates arguments (in libxenctrl's order), converts
-//! pointers into bounded destinations, catches panics and sets `errno`.
-//! Both functions return 0, or -1 with `errno` set; never a negative errno.
+//! `xc_livepatch_list_get_sizes` and `xc_livepatch_list`.
 
+use super::boundary::{boundary, xc_interface};
 use crate::abi::xen_livepatch_status;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::list::{self, Out, Output};
 use crate::sysctl::Hypervisor;
 use crate::xen::Xen;
 use core::ffi::{c_char, c_int, c_uint};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-/// Opaque libxenctrl handle (`typedef struct xc_interface_core xc_interface`).
-///
-/// It may come from the real `xc_interface_open()`: this library never
-/// dereferences it and only refuses NULL.
-#[allow(non_camel_case_types)]
-pub struct xc_interface_core {
-    _opaque: [u8; 0],
-}
-
-/// The handle type of `<xenctrl.h>`.
-#[allow(non_camel_case_types)]
-pub type xc_interface = xc_interface_core;
-
-fn set_errno(e: c_int) {
-    // SAFETY: __errno_location returns this thread's errno slot, always valid.
-    unsafe { *libc::__errno_location() = e };
-}
-
-/// Runs `f` with panics caught; maps the outcome to 0 or -1 + errno.
-fn boundary(f: impl FnOnce() -> Result<()>) -> c_int {
-    // libxenctrl leaves errno untouched on success, and xen-livepatch prints
-    // errno even after a successful call whose counts disagree ("Error 0:
-    // Success", exit 0). Our interface probe's EACCES must not leak out.
-    // SAFETY: __errno_location returns this thread's errno slot, always valid.
-    let saved = unsafe { *libc::__errno_location() };
-    let r = catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(Error::Panic));
-    match r {
-        Ok(()) => {
-            set_errno(saved);
-            0
-        }
-        Err(e) => {
-            set_errno(e.errno());
-            -1
-        }
-    }
-}
 
 /// Gets the number of loaded live patches and the bytes needed for all their
 /// names (each with its NUL) and metadata.
@@ -215,23 +172,4 @@ pub unsafe fn list_on<H: Hypervisor>(
         }
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_is_caught_and_reported_as_eio() {
-        set_errno(0);
-        assert_eq!(boundary(|| panic!("boom")), -1);
-        assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EIO));
-    }
-
-    #[test]
-    fn errors_become_minus_one_and_errno_never_negative_errno() {
-        assert_eq!(boundary(|| Err(Error::Hypervisor { errno: libc::EPERM })), -1);
-        assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EPERM));
-        assert_eq!(boundary(|| Ok(())), 0);
-    }
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Validates the --json documents of xc-livepatch's managing subcommands
+(upload, apply, revert, replace, unload, load) against their JSON Schema
+with Debian's python3-jsonschema, and checks what the schema cannot say:
+ok == (exit_status == 0); the exit status follows the steps (xen-livepatch's
+mapping: a failed step's errno EAGAIN/EBUSY gives 2, another 1); steps of a
+load are upload, apply[, unload]; elapsed_ns is the steps' sum; a step that
+did not complete ends the list (but load's unload after a failed apply);
+message is null exactly for completed and no_action_needed steps.
+
+Usage: check_action_json.py SCHEMA JSON_FILE...
+Prints one line per failing file and "N passed, M failed"."""
+import json
+import sys
+
+import jsonschema
+
+DONE = ("completed", "no_action_needed")
+
+
+def check(doc):
+    steps = doc["steps"]
+    assert doc["ok"] == (doc["exit_status"] == 0), "ok disagrees with exit_status"
+    assert doc["elapsed_ns"] == sum(s["elapsed_ns"] for s in steps), "elapsed_ns is not the steps' sum"
+    kinds = [s["step"] for s in steps]
+    if doc["command"] == "load":
+        assert kinds in (["upload"], ["upload", "apply"], ["upload", "apply", "unload"]), f"load steps {kinds}"
+        if len(steps) == 3:
+            assert steps[1]["result"] not in DONE, "unloaded after a successful apply"
+        decisive = steps[:2]
+    else:
+        assert kinds == [doc["command"]], f"{doc['command']} has steps {kinds}"
+        decisive = steps
+    if len(steps) > 1:
+        assert steps[0]["result"] in DONE, "a step after a failed upload"
+    for s in steps:
+        assert (s["message"] is None) == (s["result"] in DONE), f"message {s['message']!r} for {s['result']}"
+        if s["result"] in DONE:
+            assert s["errno"] is None, "an errno for a step that succeeded"
+    failed = [s for s in decisive if s["result"] not in DONE]
+    if not failed:
+        want = 0
+    else:
+        e = failed[0]["errno"]
+        want = 2 if e and e["name"] in ("EAGAIN", "EBUSY") else 1
+    assert doc["exit_status"] == want, f"exit_status {doc['exit_status']}, the steps say {want}"
+    assert doc["wait_ns"] is None if doc["command"] == "upload" else doc["wait_ns"] is not None
+
+
+def main():
+    schema = json.load(open(sys.argv[1]))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    ok = bad = 0
+    for path in sys.argv[2:]:
+        try:
+            with open(path, "rb") as f:
+                doc = json.loads(f.read().decode("utf-8"))
+            errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+            if errors:
+                raise AssertionError("schema: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:3]))
+            check(doc)
+            ok += 1
+        except (AssertionError, ValueError, KeyError) as e:
+            bad += 1
+            print(f"FAIL {path}: {str(e)[:300]}")
+    print(f"{ok} passed, {bad} failed")
+    return 1 if bad or ok == 0 else 0
+
+
+sys.exit(main())
