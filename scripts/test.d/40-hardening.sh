@@ -6,9 +6,11 @@
 #     fork during and between list calls (tests/hardening_*.rs); the
 #     environment knob ignored in a set-user-ID copy (tests/secure_env.rs).
 #  2. A bounded libFuzzer run (FUZZ_SECONDS, default 60) of fuzz/list_hostile,
-#     a hostile hypervisor model, from the committed seed corpus; and
+#     a hostile hypervisor model, from the committed seed corpus;
 #     FUZZ_MANAGE_RUNS (default 300000) runs of fuzz/manage_hostile (upload,
-#     get, actions against a hostile hypervisor).
+#     get, actions against a hostile hypervisor); and of the command's
+#     scenario_parse and cli_formats (FUZZ_CLI_RUNS runs each, default 3000),
+#     whose Prometheus texts promtool then checks.
 #  3. C over the C ABI under fakexen (tests/hardening/lpstress.c): fork race,
 #     8 threads x 1000, allocation failure; with ours they must pass; the
 #     fork race is also run on the real libxenctrl, where it is expected to
@@ -73,6 +75,39 @@ fuzz() {
   return $rc
 }
 part "fuzz: list_hostile, ${FUZZ_SECONDS:-60} s" fuzz
+
+# The command's targets (fuzz/README.md): the scenario parser and every
+# output format, a bounded number of runs each (FUZZ_CLI_RUNS), from the
+# committed seeds; then every input of both corpora is replayed once with
+# XC_FUZZ_PROM_DIR set and each Prometheus text it gave is checked by a real
+# exposition parser, `promtool check metrics` (Debian's prometheus).
+fuzz_cli() {
+  export RUSTC_BOOTSTRAP=1
+  bash scripts/setup.sh prometheus >/dev/null || return 1
+  local work t rc=0 f n=0 bad=0
+  work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-cli.XXXXXX")
+  for t in scenario_parse cli_formats; do
+    cargo fuzz build "$t" >"$work/$t.build" 2>&1 || { tail -30 "$work/$t.build"; rc=1; continue; }
+    mkdir -p "$work/$t"
+    cargo fuzz run "$t" "$work/$t" "fuzz/corpus/$t" -- -runs="${FUZZ_CLI_RUNS:-3000}" -print_final_stats=1 >"$work/$t.log" 2>&1 ||
+      { grep -E -A6 "panicked at|ERROR: libFuzzer|Failing input|SUMMARY" "$work/$t.log" | head -40; rc=1; }
+    echo "  $t: $(grep -E "DONE" "$work/$t.log" | tail -n1)"
+    mkdir -p "$work/prom"
+    XC_FUZZ_PROM_DIR=$work/prom cargo fuzz run "$t" "$work/$t" "fuzz/corpus/$t" -- -runs=0 >"$work/$t.replay" 2>&1 ||
+      { echo "  $t: the replay failed"; tail -n 20 "$work/$t.replay"; rc=1; }
+  done
+  for f in "$work"/prom/*.prom; do
+    [ -e "$f" ] || continue
+    n=$((n + 1))
+    promtool check metrics <"$f" >"$work/promtool.out" 2>&1 ||
+      { bad=$((bad + 1)); [ $bad -le 3 ] && { echo "  promtool rejects $f:"; head -c 400 "$work/promtool.out"; head -c 400 "$f"; }; }
+  done
+  echo "  promtool check metrics over the corpora's Prometheus texts: $((n - bad)) of $n pass"
+  [ "$n" -gt 0 ] && [ "$bad" -eq 0 ] || rc=1
+  rm -rf "$work"
+  return $rc
+}
+part "fuzz: scenario_parse and cli_formats, ${FUZZ_CLI_RUNS:-3000} runs each; promtool over their corpora" fuzz_cli
 
 # A bounded number of runs (not a time), so a slow machine takes longer but
 # never fails for it: upload, GET (Rust and C) and actions against a hostile
