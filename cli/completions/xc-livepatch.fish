@@ -41,7 +41,7 @@ json\t'One JSON document (schema: xc-livepatch-list.schema.json)'
 prometheus\t'Prometheus text exposition format (node_exporter textfile collector)'
 dump\t'`count N`, then per payload name, state, rc and hex metadata, tab-separated'"
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand list" -l label-metadata -d 'With --format prometheus: add the metadata value of KEY (a `KEY=value` string of the payload\'s .modinfo) as the label `meta_KEY` of xen_livepatch_info. Repeatable. KEY is letters, digits and `_`' -r
-complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand list" -l output -d 'Write the output to FILE instead of stdout, atomically (a temporary file in the same directory, then rename), so that a reader such as node_exporter\'s textfile collector never sees half a file' -r -F
+complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand list" -l output -d 'Write the output to FILE instead of stdout, atomically (a temporary file in the same directory, then rename), so that a reader such as node_exporter\'s textfile collector never sees half a file. A FILE that exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is written in place as the shell\'s `>` would, never replaced' -r -F
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand list" -l sim -d 'Read the live patches of a simulated hypervisor described by this scenario file (the tests/fakexen format) instead of the real one. Without it, xc-livepatch always talks to /dev/xen/privcmd' -r -F
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand list" -l json -d 'Same as --format json'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
