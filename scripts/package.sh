@@ -30,8 +30,8 @@ bash scripts/setup.sh dpkg-dev binutils libssl-dev
 
 # cargo-c, pinned; skipped when that version is already installed. It compiles
 # cargo itself (419 crates): built with the dev profile and no debug info
-# (--debug, CARGO_PROFILE_DEV_DEBUG=0) that took 355 s of CPU here, the release
-# profile over 1,070 s (the heaviest part of a fresh test run: 15 min of wall
+# (--debug, CARGO_PROFILE_DEV_DEBUG=0) that took 356 s of CPU here, the release
+# profile 1,114 s (the heaviest part of a fresh test run: 15 min of wall
 # time at load 5-12 against the 20-35 reported); the unoptimised cargo-c
 # installs the same files, byte for byte, and a `cargo cinstall` with nothing
 # to build takes it 1.5 s of CPU (1.7 s optimised).
