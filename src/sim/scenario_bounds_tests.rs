@@ -25,6 +25,7 @@ fn numbers_beyond_their_field_are_errors_not_truncated() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "size is the point: tens of thousands of payloads or megabytes, hours under Miri; the bounds code itself runs in numbers_beyond_their_field_are_errors_not_truncated")]
 fn generate_is_bounded_before_it_allocates() {
     assert_eq!(
         error("generate 18446744073709551615 10"),
@@ -42,6 +43,7 @@ fn generate_is_bounded_before_it_allocates() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "size is the point: tens of thousands of payloads or megabytes, hours under Miri; the bounds code itself runs in numbers_beyond_their_field_are_errors_not_truncated")]
 fn payloads_and_uploads_share_the_bounds() {
     let big = "a".repeat(2 * 1024 * 1024);
     assert_eq!(error(&format!("payload x meta={big}")), "line 1: more than 1048576 bytes of metadata in one payload");
@@ -63,6 +65,7 @@ fn scratch(tag: &str) -> std::path::PathBuf {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "kernel-only: mkfifo, /dev/zero and the file system, which Miri's isolation refuses")]
 fn read_file_refuses_what_is_not_a_regular_file_without_waiting() {
     let d = scratch("kinds");
     let fifo = d.join("fifo");
@@ -77,6 +80,7 @@ fn read_file_refuses_what_is_not_a_regular_file_without_waiting() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "kernel-only: mkfifo, /dev/zero and the file system, which Miri's isolation refuses")]
 fn read_file_takes_up_to_the_bound_and_refuses_one_byte_more() {
     let d = scratch("size");
     let f = d.join("s.scn");
