@@ -25,7 +25,10 @@ fn numbers_beyond_their_field_are_errors_not_truncated() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "size is the point: tens of thousands of payloads or megabytes, hours under Miri; the bounds code itself runs in numbers_beyond_their_field_are_errors_not_truncated")]
+#[cfg_attr(
+    miri,
+    ignore = "size is the point: tens of thousands of payloads or megabytes, hours under Miri; the bounds code itself runs in numbers_beyond_their_field_are_errors_not_truncated"
+)]
 fn generate_is_bounded_before_it_allocates() {
     assert_eq!(
         error("generate 18446744073709551615 10"),
@@ -43,7 +46,10 @@ fn generate_is_bounded_before_it_allocates() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "size is the point: tens of thousands of payloads or megabytes, hours under Miri; the bounds code itself runs in numbers_beyond_their_field_are_errors_not_truncated")]
+#[cfg_attr(
+    miri,
+    ignore = "size is the point: tens of thousands of payloads or megabytes, hours under Miri; the bounds code itself runs in numbers_beyond_their_field_are_errors_not_truncated"
+)]
 fn payloads_and_uploads_share_the_bounds() {
     let big = "a".repeat(2 * 1024 * 1024);
     assert_eq!(error(&format!("payload x meta={big}")), "line 1: more than 1048576 bytes of metadata in one payload");
