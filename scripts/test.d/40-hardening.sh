@@ -53,28 +53,28 @@ secure_env() {
 part "rust: XC_LIVEPATCH_KEEP_BYTES ignored in a set-user-ID process (AT_SECURE)" secure_env
 
 # ---- 2. Fuzz -----------------------------------------------------------------
-fuzz() {
-  export RUSTC_BOOTSTRAP=1   # cargo-fuzz passes -Z flags; stable rustc otherwise
-  if ! command -v cargo-fuzz >/dev/null; then
-    echo "installing cargo-fuzz"
-    cargo install cargo-fuzz --locked >/dev/null 2>&1 || { echo "cargo install cargo-fuzz failed"; return 1; }
-  fi
-  local corpus log rc
-  corpus=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-corpus.XXXXXX")
+fuzz_setup() { # cargo-fuzz passes -Z flags: stable rustc with RUSTC_BOOTSTRAP
+  export RUSTC_BOOTSTRAP=1
+  command -v cargo-fuzz >/dev/null && return 0
+  echo "installing cargo-fuzz"
+  cargo install cargo-fuzz --locked >/dev/null 2>&1 || { echo "cargo install cargo-fuzz failed"; return 1; }
+}
+# fuzz_target TARGET LIBFUZZER-BOUND: a run of TARGET from its committed
+# corpus; new units go to a temporary directory (first), never into the repo.
+fuzz_target() {
+  local target=$1 bound=$2 corpus log rc
+  fuzz_setup || return 1
+  corpus=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX")
   log=$corpus.log
-  cargo fuzz build list_hostile >"$log" 2>&1 || { tail -30 "$log"; rm -rf "$corpus" "$log"; return 1; }
-  # New units go to the temporary directory (first), never into the repo.
-  cargo fuzz run list_hostile "$corpus" fuzz/corpus/list_hostile -- \
-    -max_total_time="${FUZZ_SECONDS:-60}" -print_final_stats=1 >"$log" 2>&1
+  cargo fuzz build "$target" >"$log" 2>&1 || { tail -30 "$log"; rm -rf "$corpus" "$log"; return 1; }
+  cargo fuzz run "$target" "$corpus" "fuzz/corpus/$target" -- "$bound" -print_final_stats=1 >"$log" 2>&1
   rc=$?
   grep -E "INITED|DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added" "$log" | sed 's/^/  /'
-  if [ $rc -ne 0 ]; then
-    grep -E -A6 "panicked at|ERROR: libFuzzer|Failing input|SUMMARY" "$log" | head -40
-  fi
+  [ $rc -eq 0 ] || grep -E -A6 "panicked at|ERROR: libFuzzer|Failing input|SUMMARY" "$log" | head -40
   rm -rf "$corpus" "$log"
   return $rc
 }
-part "fuzz: list_hostile, ${FUZZ_SECONDS:-60} s" fuzz
+part "fuzz: list_hostile, ${FUZZ_SECONDS:-60} s" fuzz_target list_hostile -max_total_time="${FUZZ_SECONDS:-60}"
 
 # The command's targets (fuzz/README.md): the scenario parser and every
 # output format, a bounded number of runs each (FUZZ_CLI_RUNS), from the
@@ -82,7 +82,7 @@ part "fuzz: list_hostile, ${FUZZ_SECONDS:-60} s" fuzz
 # XC_FUZZ_PROM_DIR set and each Prometheus text it gave is checked by a real
 # exposition parser, `promtool check metrics` (Debian's prometheus).
 fuzz_cli() {
-  export RUSTC_BOOTSTRAP=1
+  fuzz_setup || return 1
   bash scripts/setup.sh prometheus >/dev/null || return 1
   local work t rc=0 f n=0 bad=0
   work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-cli.XXXXXX")
@@ -112,21 +112,7 @@ part "fuzz: scenario_parse and cli_formats, ${FUZZ_CLI_RUNS:-3000} runs each; pr
 # A bounded number of runs (not a time), so a slow machine takes longer but
 # never fails for it: upload, GET (Rust and C) and actions against a hostile
 # hypervisor (fuzz/fuzz_targets/manage_hostile.rs), from the committed corpus.
-fuzz_manage() {
-  export RUSTC_BOOTSTRAP=1
-  local corpus log rc
-  corpus=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-manage.XXXXXX")
-  log=$corpus.log
-  cargo fuzz build manage_hostile >"$log" 2>&1 || { tail -30 "$log"; rm -rf "$corpus" "$log"; return 1; }
-  cargo fuzz run manage_hostile "$corpus" fuzz/corpus/manage_hostile -- \
-    -runs="${FUZZ_MANAGE_RUNS:-300000}" -print_final_stats=1 >"$log" 2>&1
-  rc=$?
-  grep -E "INITED|DONE|stat::number_of_executed_units|stat::average_exec_per_sec" "$log" | sed 's/^/  /'
-  [ $rc -eq 0 ] || grep -E -A6 "panicked at|ERROR: libFuzzer|Failing input|SUMMARY" "$log" | head -40
-  rm -rf "$corpus" "$log"
-  return $rc
-}
-part "fuzz: manage_hostile, ${FUZZ_MANAGE_RUNS:-300000} runs" fuzz_manage
+part "fuzz: manage_hostile, ${FUZZ_MANAGE_RUNS:-300000} runs" fuzz_target manage_hostile -runs="${FUZZ_MANAGE_RUNS:-300000}"
 # ---- 3. C under fakexen ------------------------------------------------------
 cargo build --release --locked -q || { echo "hardening: cargo build --release failed" >&2; exit 1; }
 cargo build --release --locked -q -p fakexen || { echo "hardening: cargo build -p fakexen failed" >&2; exit 1; }
