@@ -168,25 +168,5 @@ finish $cli
 left=$(cd "$tree" && find . -mindepth 1 \( -type f -o -type l \))
 [ -z "$left" ] || die "files of the install tree in no package: $left"
 
-# 6. The static command. musl's libc.a and start files come with the rustup
-# target (self-contained linking through the system's cc), and the command has
-# no C code of its own: no musl-gcc (musl-tools) is needed. The library's
-# cdylib cannot be built for this target: cargo says it drops it (a warning).
-musl=x86_64-unknown-linux-musl
-[ "$(uname -m)" = x86_64 ] || die "the static build is made for $musl, on x86_64 only (this is $(uname -m))"
-if [ ! -d "$(rustc --print target-libdir --target "$musl")" ]; then
-  command -v rustup >/dev/null || die "no Rust standard library for $musl, and no rustup to add it"
-  say "rustup target add $musl"
-  rustup target add "$musl" >/dev/null || die "rustup target add $musl failed"
-fi
-say "cargo build --release --target $musl -p xc-livepatch-cli (static)"
-cargo build --release --locked --target "$musl" -p xc-livepatch-cli
-mkdir -p "$static_out"
-rm -f "$static_out/xc-livepatch"
-cp "${CARGO_TARGET_DIR:-$root/target}/$musl/release/xc-livepatch" "$static_out/xc-livepatch.tmp"
-strip --remove-section=.comment --remove-section=.note "$static_out/xc-livepatch.tmp"
-chmod 0755 "$static_out/xc-livepatch.tmp"
-mv "$static_out/xc-livepatch.tmp" "$static_out/xc-livepatch"
-headers=$(readelf -l -d "$static_out/xc-livepatch") || die "readelf cannot read $static_out/xc-livepatch"
-! grep -qE 'INTERP|\(NEEDED\)' <<<"$headers" || die "$static_out/xc-livepatch is not static: $(grep -E 'INTERP|NEEDED' <<<"$headers")"
-say "built $static_out/xc-livepatch ($(stat -c %s "$static_out/xc-livepatch") bytes, static)"
+# 6. The static command (scripts/static-build.sh: musl, not position-independent).
+bash scripts/static-build.sh "$static_out"

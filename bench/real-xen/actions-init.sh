@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # dom0 /init of `bench/real-xen.sh --actions N`: uploads /b/bench-func.livepatch, then
-# actions N apply + revert cycles by xen-livepatch and xc-livepatch (actions.c), prints
+# actions N apply + revert cycles by xen-livepatch and both builds of xc-livepatch
+# (actions.c), prints
 # its ACTION/ACTIONS lines, INIT-DONE, and powers off.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -19,7 +20,7 @@ elif ! xen-livepatch upload bench-func /b/bench-func.livepatch; then
 else
     echo "STAGE actions t=$(cut -d' ' -f1 /proc/uptime)"
     timeout 3000 actions "$ROUNDS" bench-func xen-livepatch=/usr/sbin/xen-livepatch \
-        xc-livepatch=/usr/bin/xc-livepatch || echo "BENCH-ERROR actions exit $?"
+        xc-livepatch=/usr/bin/xc-livepatch xc-livepatch-static=/usr/bin/xc-livepatch-static || echo "BENCH-ERROR actions exit $?"
     echo "STAGE actions-done t=$(cut -d' ' -f1 /proc/uptime)"
 fi
 dmesg | grep -E 'segfault|general protection|Oops|BUG' | head -20 | sed 's/^/KERNEL-LOG /'

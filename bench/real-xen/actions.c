@@ -1,11 +1,11 @@
-/* Apply + revert cycles of one live patch by whole processes of two tools, run inside
- * dom0 (benchmark only).
+/* Apply + revert cycles of one live patch by whole processes of two or more tools, run
+ * inside dom0 (benchmark only).
  *
- *   actions ROUNDS NAME LABEL=TOOL LABEL=TOOL
+ *   actions ROUNDS NAME LABEL=TOOL LABEL=TOOL [LABEL=TOOL]...
  *
  * NAME is an uploaded CHECKED payload that Xen applies again after a revert (its only
- * writable section is .livepatch.funcs). Each round runs, for both tools in turn (the
- * order alternates from one round to the next), `TOOL apply NAME` then `TOOL revert
+ * writable section is .livepatch.funcs). Each round runs, for every tool in turn (the
+ * order rotates from one round to the next), `TOOL apply NAME` then `TOOL revert
  * NAME`, each a fork + exec timed from fork to exit (CLOCK_MONOTONIC), its stdout,
  * stderr and exit code captured. An action is "completed" when it printed exactly
  * `Applying NAME... completed\n` (or `Reverting ...`), nothing on stderr, exit 0;
@@ -14,7 +14,7 @@
  * tool's `list` is run (not timed) until no payload reads rc -EAGAIN any more, so the
  * next action starts from a settled state.
  *
- * After its two actions, each round also times `TOOL --help` (a process start, the
+ * After its two actions, each tool's turn also times `TOOL --help` (a process start, the
  * tool's libraries loaded, no hypercall): the share of an action no tool can avoid.
  *
  * Prints one ACTION line per action and, per tool, one ACTIONS line:
@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench.h"
+
 enum outcome { COMPLETED, INCOMPLETE, WRONG };
 static const char *const OUTCOME[] = {"completed", "incomplete", "wrong"};
 
@@ -43,13 +45,6 @@ struct tool {
     int done[2], incomplete, wrong;
     long long total;
 };
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static size_t slurp(const char *path, char *buf, size_t cap)
 {
@@ -114,12 +109,6 @@ static void settle(const char *tool)
     }
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return (x > y) - (x < y);
-}
-
 static long long median(long long *v, int n)
 {
     if (!n)
@@ -149,14 +138,20 @@ static void one_action(struct tool *t, int which, int round, const char *name, c
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 || !strchr(argv[3], '=') || !strchr(argv[4], '=')) {
-        fprintf(stderr, "usage: actions ROUNDS NAME LABEL=TOOL LABEL=TOOL\n");
+    int n = argc - 3;
+    for (int i = 0; i < n; i++)
+        if (!strchr(argv[3 + i], '='))
+            n = 0;
+    if (n < 2) {
+        fprintf(stderr, "usage: actions ROUNDS NAME LABEL=TOOL LABEL=TOOL [LABEL=TOOL]...\n");
         return 2;
     }
     int rounds = atoi(argv[1]);
     const char *name = argv[2];
-    struct tool tools[2];
-    for (int i = 0; i < 2; i++) {
+    struct tool *tools = calloc((size_t)n, sizeof *tools);
+    if (!tools)
+        return 1;
+    for (int i = 0; i < n; i++) {
         char *eq = strchr(argv[3 + i], '=');
         *eq = 0;
         tools[i] = (struct tool){.label = argv[3 + i], .path = eq + 1};
@@ -167,14 +162,14 @@ int main(int argc, char **argv)
             return 1;
     }
     for (int r = 0; r < rounds; r++)
-        for (int k = 0; k < 2; k++) {
-            struct tool *t = &tools[(r + k) % 2];
+        for (int k = 0; k < n; k++) {
+            struct tool *t = &tools[(r + k) % n];
             one_action(t, 0, r, name, tools[0].path);
             one_action(t, 1, r, name, tools[0].path);
             run(t->path, "--help", NULL, &t->start[r]);
         }
     int wrong = 0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         struct tool *t = &tools[i];
         int done = t->done[0] + t->done[1];
         /* median() sorts: the minimums are read after it */

@@ -1,14 +1,18 @@
 # bench/real-xen.sh --actions N (sourced after the downloads): N apply + revert cycles of
 # one func payload by Debian 12's xen-livepatch and by xc-livepatch, whole processes,
-# alternating (actions.c), on Xen 4.17 booted with -smp 1; report: actions-report.py.
-log "cargo build --release -p xc-livepatch-cli"
+# in rotating order (actions.c), on Xen 4.17 booted with -smp 1; report:
+# actions-report.py. Two builds of xc-livepatch: the Debian package's (target/release:
+# dynamically linked, position-independent) and the static one (scripts/static-build.sh).
+log "cargo build --release -p xc-livepatch-cli; scripts/static-build.sh"
 (cd "$ROOT" && cargo build --release -q -p xc-livepatch-cli >&2) || die "cargo build failed"
+bash "$ROOT/scripts/static-build.sh" "$WORK/static" >&2 || die "static build failed"
 IR=$WORK/ir
 mkdir -p "$IR"/{bin,lib/x86_64-linux-gnu,lib64,lib/modules,usr/sbin,usr/bin,b/bin}
 gcc -O2 -Wall -Wextra -Werror -o "$IR/b/bin/actions" "$HERE/real-xen/actions.c" || die "actions build failed"
 cp "$DOM0/usr/lib/xen-4.17/bin/xen-livepatch" "$IR/usr/sbin/xen-livepatch"
 cp "$ROOT/target/release/xc-livepatch" "$IR/usr/bin/xc-livepatch"
 strip "$IR/usr/bin/xc-livepatch"
+cp "$WORK/static/xc-livepatch" "$IR/usr/bin/xc-livepatch-static"
 cp "$DOM0/bin/busybox" "$IR/bin/busybox"
 cp "$PRIVCMD" "$IR/lib/modules/xen-privcmd.ko"
 cp "$HERE/real-xen/actions-init.sh" "$IR/init"; chmod +x "$IR/init"

@@ -129,13 +129,13 @@ fn action(t: &mut Text, step: &Step, a: Action) {
     }
 }
 
-/// The one line of a refusal (xen-livepatch's two for a file it cannot open).
+/// The one line of a refusal (where xen-livepatch prints two for a file it cannot
+/// open, `Could not open F.` and `Error N: text`).
 fn refusal(t: &mut Text, step: &Step, r: &Refusal) {
     let file = String::from_utf8_lossy(file_bytes(step)).into_owned();
     let line = match r {
         Refusal::Open(e) => {
-            t.err(format!("Could not open {file}.\n"));
-            return error_line(t, *e);
+            format!("cannot open {file}: {} ({}); nothing uploaded", strerror(*e), crate::errno::name(*e))
         }
         Refusal::NameTooLong(n) => {
             format!("the name is {n} bytes long; Xen takes at most 127 (XEN_LIVEPATCH_NAME_SIZE, 128 with the NUL)")
@@ -188,7 +188,10 @@ mod tests {
         );
         assert_eq!(
             text(Kind::Upload, Outcome::Refused(Refusal::Open(libc::ENOENT))),
-            pair("", "Could not open p/lp-1.livepatch.\nError 2: No such file or directory\n")
+            pair(
+                "",
+                "xc-livepatch: cannot open p/lp-1.livepatch: No such file or directory (ENOENT); nothing uploaded\n"
+            )
         );
     }
 

@@ -47,8 +47,8 @@ impl Kind {
 pub enum Refusal {
     /// The name is longer than the 127 bytes Xen takes.
     NameTooLong(usize),
-    /// The file could not be opened or its status read (xen-livepatch's
-    /// `Could not open FILE.`).
+    /// The file could not be opened or its status read (where xen-livepatch
+    /// says `Could not open FILE.` and `Error N: text`).
     Open(i32),
     /// Reading the file failed.
     Read(i32),

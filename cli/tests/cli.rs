@@ -133,7 +133,11 @@ fn without_sim_it_asks_privcmd_and_without_xen_fails_with_enoent_and_the_hint() 
     }
     // A file that cannot be opened is said alone: the hypervisor was not asked.
     let o = run(&["upload", "lp", "/nonexistent.livepatch"]);
-    assert_eq!(stderr(&o), "Could not open /nonexistent.livepatch.\nError 2: No such file or directory\n");
+    assert_eq!(
+        stderr(&o),
+        "xc-livepatch: cannot open /nonexistent.livepatch: No such file or directory (ENOENT); nothing uploaded\n"
+    );
+    assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]

@@ -15,13 +15,14 @@
 #     `cargo publish --dry-run -p xc-livepatch` builds the packaged library,
 #     and `cargo install` builds the command from the two packaged tarballs;
 #  6. the static command (target/static/xc-livepatch, built for
-#     x86_64-unknown-linux-musl): no interpreter, no shared library, stripped;
+#     x86_64-unknown-linux-musl): no interpreter, no shared library, stripped,
+#     not position-independent (ELF type EXEC);
 #     --version, --help and every listing of the simulated hypervisor
 #     (tests/fakexen/demo.scn and scenarios/, every format: stdout, stderr and
 #     exit status) exactly as the Debian package's (glibc) command;
 #  7. deliberate breaks (a missing link, another SONAME, a wrong pkg-config
 #     flag, a Depends without libc6, a dynamic command as the static one, a
-#     static one with another error text) must each be caught by the checks
+#     position-independent one, a static one with another error text) must each be caught by the checks
 #     above.
 # Prints "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
@@ -187,6 +188,9 @@ check_static() { # STATIC CLIDEB
   ! grep -q 'INTERP' <<<"$hdr" || { fail "it asks for an interpreter: $(grep -o '\[Requesting program interpreter: .*\]' <<<"$hdr")"; f=1; }
   ! grep -q '(NEEDED)' <<<"$hdr" || { fail "it NEEDs $(sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' <<<"$hdr" | tr '\n' ' ')"; f=1; }
   ! readelf -S "$s" | grep -q '\.debug_info' || { fail "it is not stripped"; f=1; }
+  # a fixed-address executable: a static-pie relocates itself at every start, which costs
+  # 30 ms and more per action in a PV dom0 (scripts/static-build.sh)
+  [ "$(readelf -h "$s" | awk '/Type:/ {print $2}')" = EXEC ] || { fail "it is position-independent: $(readelf -h "$s" | grep Type:)"; f=1; }
   [ "$("$s" --version)" = "xc-livepatch $version" ] || { fail "--version says '$("$s" --version)'"; f=1; }
   # stdout, stderr and exit status of both, for each of these argument lists
   same_run() { # ARGS...
@@ -212,7 +216,7 @@ check_static() { # STATIC CLIDEB
     done
   done
   [ $d -eq 0 ] || { fail "$d of $n runs differ from the packaged command's"; f=1; }
-  [ $f -eq 0 ] && echo "  $(basename "$s"): $(stat -c %s "$s") bytes, '$desc'; no interpreter, no NEEDED; $n runs (--version, --help, --sim demo.scn and $(ls "$tmp"/src/tests/fakexen/scenarios/*.scn | wc -l) scenarios in 4 formats and iface) identical to the packaged command's"
+  [ $f -eq 0 ] && echo "  $(basename "$s"): $(stat -c %s "$s") bytes, '$desc'; no interpreter, no NEEDED, ELF type EXEC; $n runs (--version, --help, --sim demo.scn and $(ls "$tmp"/src/tests/fakexen/scenarios/*.scn | wc -l) scenarios in 4 formats and iface) identical to the packaged command's"
   return $f
 }
 
@@ -334,6 +338,9 @@ breaks() {
   m=$(mutant "$LIB" no_libc_depends) && caught "Depends without libc6" check_lib "$m" || f=1
   m=$tmp/dynamic-as-static; mkdir -p "$m" && dpkg-deb -x "$CLI" "$m" &&
     caught "the packaged (dynamic) command as the static one" check_static "$m/usr/bin/xc-livepatch" "$CLI" || f=1
+  m=$tmp/pie/xc-livepatch; mkdir -p "${m%/*}" && cp "$STATIC" "$m" &&
+    printf '\003' | dd of="$m" bs=1 seek=16 conv=notrunc status=none &&
+    caught "a static command marked position-independent (ELF type DYN)" check_static "$m" "$CLI" || f=1
   # (musl's own text for EBUSY is "Resource busy": the command must not use it)
   m=$tmp/other-text/xc-livepatch; mkdir -p "${m%/*}" && cp "$STATIC" "$m" &&
     perl -pi -e 's/Device or resource busy/Device or resource BUSY/g' "$m" &&

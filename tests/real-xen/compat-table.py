@@ -98,6 +98,10 @@ def lifecycle_row(v, res, summ):
     pre = "%s: %s" % (ok(res, "lifecycle-preloaded", "lifecycle-reapply-refused-preloaded"), summ.get("lc-preloaded", "?"))
     xc = "%s: %s; other build id refused: %s" % (ok(res, "lifecycle-xc", "lifecycle-reapply-refused-xc"),
                                                  summ.get("lc-xc", "?"), ok(res, "xc-upload-wrong-build-id-refused"))
+    if "lifecycle-xcs" in res:
+        xc += "; static build: %s, %s, identical: %s" % (
+            ok(res, "lifecycle-xcs", "lifecycle-reapply-refused-xcs"), summ.get("lc-xcs", "?"),
+            res.get("lifecycle-static-identical", ("missing", ""))[0])
     return [v, alone, pre, ref, xc]
 
 

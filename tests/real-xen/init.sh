@@ -193,6 +193,12 @@ fi
 # our command alone (issue 18): the same lifecycle, and a payload for another build refused
 lc_run xc xc 0
 echo "SUMMARY lc-xc $LC_SUMMARY"
+if [ "$STATIC" = 1 ]; then
+    # the static build (the one to use where process starts count): the same lifecycle, byte for byte
+    lc_run xcs xcs 0
+    echo "SUMMARY lc-xcs $LC_SUMMARY"
+    lc_compare lifecycle-static-identical xc xcs
+fi
 lc_wrong_build_id
 
 stage iface

@@ -9,6 +9,7 @@
 #   ref        Debian 11's own tool and libxenctrl 4.14 (Xen 4.14's reference)
 #   xc         our command, xc-livepatch (its default output is the 4.17 tool's, but it
 #              waits for an action to finish instead of looking once after 60 ms)
+#   xcs        the static build of the same command (scripts/static-build.sh)
 # Each step's files are /tmp/lc.<run>/<id>.{out,err,rc} and <id>.list.{out,err,rc}.
 #
 # xen-livepatch sleeps 60 ms once after scheduling an action and then asks once: when
@@ -26,6 +27,7 @@ lc_tool() { # lc_tool MODE ARGS... : one xen-livepatch run
         preloaded) LD_PRELOAD=$OURLIB $T 60 $XL "$@";;
         ref) $T 60 $REF_XL "$@";;
         xc) $T 60 $RUST "$@";;
+        xcs) $T 60 /static/xc-livepatch "$@";;
     esac < /dev/null
 }
 

@@ -79,7 +79,7 @@ expected_checks() {
         c="$c lifecycle-alone-eacces"
     fi
     [ -n "$REF_XL" ] && c="$c lifecycle-ref lifecycle-reapply-refused-ref lifecycle-ref-identical"
-    [ -n "$STATIC" ] && c="$c static-list-equals-package-full"
+    [ -n "$STATIC" ] && c="$c static-list-equals-package-full lifecycle-xcs lifecycle-reapply-refused-xcs lifecycle-static-identical"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
