@@ -8,7 +8,7 @@
 # Not position-independent because in a PV dom0 every page a process start
 # writes costs a trip through the hypervisor: measured on Xen 4.17 under QEMU
 # (bench/real-xen.sh --actions), an apply or revert by this command took 18-22
-# ms as a fixed-address executable against 50-59 ms as a static-pie (which
+# ms as a fixed-address executable against 50-66 ms as a static-pie (which
 # relocates itself at start: ~2,000 relocations over 27 KiB of .data.rel.ro,
 # written before main) and 66-91 ms dynamically linked. The stack, heap and
 # mmap areas are still randomised; only the executable's own addresses are fixed.
