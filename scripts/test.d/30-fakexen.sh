@@ -12,7 +12,8 @@
 #  6. action suite: sequences of the real `xen-livepatch upload/apply/revert/
 #     replace/unload/load/list` on one simulated hypervisor, real libxenctrl
 #     vs. ours preloaded: byte-identical transcripts (documented differences
-#     against files: interfaces 0x13/0x14/0x16, hostile replies).
+#     against files: interfaces 0x13/0x14/0x16, hostile replies);
+#  7. fakexen's own unit tests (its range bookkeeping of hypercall-safe memory).
 # Exits non-zero on any failure; prints counts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -57,6 +58,9 @@ part() { # NAME COMMAND...: runs one part, keeps its last line
   echo "--- $name"
   if "$@"; then ok=$((ok + 1)); echo "--- $name: ok"; else bad=$((bad + 1)); echo "--- $name: FAILED"; fi
 }
+
+# 7 first: the simulator's own bookkeeping, which every other part relies on.
+part "fakexen's unit tests" cargo test -q -p fakexen
 
 # 1. The scenario suite (also prints the counters of 1025 and 5000 x 4 KiB).
 part "scenario suite (xen-livepatch list, real vs ours)" bash tests/fakexen/run-suite.sh "$FX" "$OURS"

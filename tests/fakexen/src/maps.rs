@@ -83,17 +83,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn split_and_cover() {
+    fn ranges_split_on_removal_and_adjacent_ranges_cover_together() {
         let mut r = Ranges::new();
         r.insert(0x1000, 0x5000, Kind::Device);
-        assert!(r.covers(0x1000, 0x5000));
+        assert_eq!(r.covering(0x1000, 0x5000), Some((0x1000, 0x5000)));
         r.remove(0x2000, 0x3000, None);
-        assert!(!r.covers(0x1000, 0x5000));
-        assert!(r.covers(0x1000, 0x2000) && r.covers(0x3000, 0x5000));
+        assert_eq!(r.covering(0x1000, 0x5000), None);
+        assert_eq!(r.covering(0x1000, 0x2000), Some((0x1000, 0x2000)));
+        assert_eq!(r.covering(0x3000, 0x5000), Some((0x3000, 0x5000)));
+        assert_eq!(r.covering(0x2000, 0x2001), None);
         r.insert(0x2000, 0x3000, Kind::MapLocked);
-        assert!(r.covers(0x1800, 0x4800));
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.covering(0x1800, 0x4800), Some((0x1000, 0x5000)));
         r.remove(0x0, 0x10000, Some(&[Kind::MapLocked]));
-        assert!(!r.covers(0x1800, 0x4800));
+        assert_eq!(r.covering(0x1800, 0x4800), None);
         assert_eq!(r.len(), 2);
         r.remove(0x0, 0x10000, None);
         assert_eq!(r.len(), 0);
