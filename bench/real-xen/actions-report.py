@@ -6,8 +6,9 @@
 Prints, per tool, completed applies and reverts, `Operation didn't complete.` count,
 wrong outputs, time per completed action (all its action processes' time divided by
 the actions that completed) and the medians; the ratio of each xc-livepatch build
-(labels xc-livepatch*) to xen-livepatch, and README rows. Exit status 0 only if the run completed and no output was wrong
-(the target, a quarter of xen-livepatch's time, is reported, not enforced).
+(labels xc-livepatch*) to xen-livepatch, and README rows. Exit status 0 only if the
+run completed and no output was wrong (the target, a quarter of xen-livepatch's time,
+is reported, not enforced).
 """
 import argparse, re, sys
 
