@@ -20,6 +20,7 @@
 //! | [`prometheus`] | the Prometheus text format |
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
+//! | [`plan`] | `ensure`'s planner: the minimal steps to a target, or why Xen would refuse it (pure) |
 //! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
 
@@ -34,6 +35,7 @@ pub mod json;
 pub mod lines;
 pub mod manage;
 pub mod output;
+pub mod plan;
 pub mod prometheus;
 #[cfg(test)]
 mod random_payloads;
