@@ -79,10 +79,14 @@ use crate::step::{APPLIED, CHECKED, NAME_MAX};
 #[cfg(test)]
 mod model;
 #[cfg(test)]
+mod oracle;
+#[cfg(test)]
+mod random_tests;
+#[cfg(test)]
 mod table_tests;
 
 /// A payload file, as its ELF says.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct PayloadFile {
     /// NAME of NAME=FILE, or the name `load` gives FILE.
     pub name: Vec<u8>,

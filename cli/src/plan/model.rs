@@ -9,7 +9,7 @@ use crate::step::{APPLIED, CHECKED, NAME_MAX};
 use libc::{EAGAIN, EBUSY, EEXIST, EINVAL, ENODATA, ENOENT, EOPNOTSUPP};
 
 /// One loaded payload, with what Xen keeps of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Payload {
     pub file: PayloadFile,
     pub state: u32,
@@ -19,7 +19,7 @@ pub struct Payload {
 }
 
 /// The hypervisor: its build id, `payload_list` and `applied_list`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Xen {
     pub build_id: Vec<u8>,
     /// Load order (what LIST walks).
