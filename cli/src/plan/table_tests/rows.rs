@@ -65,6 +65,7 @@ fn a_target_that_holds_plans_nothing() {
     check("a b applied -> a (b stays on top)", &ab, stack(&[&f.a]), Steps(&[]));
     let axa = [Up(f.a.clone()), Ap("a"), Up(f.xa.clone()), Ap("x")];
     check("a, x on a applied -> a", &axa, stack(&[&f.a]), Steps(&[]));
+    check("vetoing v checked -> v (no REPLACE)", &[Up(f.v.clone())], stack(&[&f.v]), Steps(&["ap v"]));
     check("u applied -> u", &[Up(f.u.clone()), Ap("u")], stack(&[&f.u]), Steps(&[]));
     check("empty -> nothing", &[], stack(&[]), Steps(&[]));
     check("x checked -> nothing (no prune)", &[Up(f.x.clone())], stack(&[]), Steps(&[]));
