@@ -184,7 +184,7 @@ fn steps_and_refusals_render_as_one_line_each() {
     let refusal = Refusal::MetadataDiffers { name: b"a".to_vec(), loaded: b"v=1\0".to_vec(), file: b"v=2\0".to_vec() };
     assert_eq!(
         refusal.to_string(),
-        "'a' is loaded with metadata 'v=1\\x00', its file has 'v=2\\x00': another payload of that name (--reload replaces it)"
+        "'a' is loaded with metadata 'v=1\\x00', its file has 'v=2\\x00': another payload of that name (--reload unloads it and uploads the file)"
     );
     let chain = Refusal::BrokenChain { name: b"b".to_vec(), depends: vec![0xab], below: None, expected: vec![0x01] };
     assert_eq!(

@@ -248,3 +248,18 @@ fn replace_with_an_applied_payload_without_a_file_is_left_to_xen() {
         XenRefusesAt(&["up cum", "rp cum"], 1, Fail::Errno(libc::EOPNOTSUPP)),
     );
 }
+
+#[test]
+fn a_build_id_loaded_under_another_name_is_left_to_xen() {
+    // LIST shows no build ids: a's file loaded as "x" makes a's upload EEXIST.
+    let f = files();
+    let mut a_as_x = f.a.clone();
+    a_as_x.name = b"x".to_vec();
+    let s = [Up(a_as_x)];
+    check(
+        "a's file loaded as x -> a",
+        &s,
+        stack(&[&f.a]),
+        XenRefusesAt(&["up a", "ap a"], 0, Fail::Errno(libc::EEXIST)),
+    );
+}
