@@ -22,7 +22,8 @@
 //!   hypervisor's build id, each next one on the build id of the file before
 //!   it (with `--replace`, the stack is one file made against the hypervisor);
 //! - `--replace` would need a REPLACE of a payload with vetoing hooks
-//!   (pre/post apply/revert): Xen refuses it (EOPNOTSUPP);
+//!   (pre/post apply/revert): Xen refuses it (EOPNOTSUPP); the cumulative
+//!   payload is put in place by REPLACE even when nothing is applied;
 //! - a loaded payload of a target name has LIST metadata other than its
 //!   file's `.modinfo`, and `--reload` is not given (both are shown); with
 //!   `--reload` it is unloaded (reverted first when it is the top of the
