@@ -166,7 +166,7 @@ fn one_case(x: &Xen, t: &Target, tally: &mut Tally) -> Result<(), String> {
                     return Err(format!("refusal whose facts do not hold: {r}"))
                 }
                 _ => {
-                    if let Some(n) = shortest(x, t, false, 12) {
+                    if let Some(n) = shortest(x, t, false, 20) {
                         return Err(format!("refused ({r}), but {n} allowed calls reach the target"));
                     }
                 }
