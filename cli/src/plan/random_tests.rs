@@ -62,6 +62,13 @@ fn universe(rng: &mut Rng) -> Vec<PayloadFile> {
 /// A start state: random calls, each kept only if Xen accepts it.
 fn random_start(rng: &mut Rng, files: &[PayloadFile]) -> Xen {
     let mut x = Xen::new(b"H");
+    if rng.one_in(3) {
+        // A stack applied first, so that more states hold several applied.
+        let len = 1 + rng.below(3);
+        for f in chain(rng, files, len) {
+            let _ = x.upload(&f).and_then(|_| x.apply(&f.name));
+        }
+    }
     for _ in 0..rng.below(16) {
         let name = match x.payloads.len() {
             0 => rng.pick(files).name.clone(),
@@ -82,12 +89,10 @@ fn random_start(rng: &mut Rng, files: &[PayloadFile]) -> Xen {
     x
 }
 
-/// A target: a chain from the hypervisor (sometimes broken), or one
-/// cumulative payload; random --absent names, --prune, --reload.
-fn random_target(rng: &mut Rng, files: &[PayloadFile]) -> Target {
-    let mut t = Target { replace: rng.one_in(4), prune: rng.one_in(3), reload: rng.one_in(3), ..Target::default() };
-    let len = if t.replace { 1 } else { rng.below(4) };
-    let mut below = b"H".to_vec();
+/// Up to `len` files, each stacking on the one before (the first on the
+/// hypervisor); one in twelve picks a file at random instead.
+fn chain(rng: &mut Rng, files: &[PayloadFile], len: usize) -> Vec<PayloadFile> {
+    let (mut out, mut below) = (Vec::new(), b"H".to_vec());
     for _ in 0..len {
         let on: Vec<&PayloadFile> = files.iter().filter(|f| f.depends.as_ref() == Some(&below)).collect();
         let f = match on.is_empty() {
@@ -96,8 +101,17 @@ fn random_target(rng: &mut Rng, files: &[PayloadFile]) -> Target {
             false => *rng.pick(&on),
         };
         below = f.build_id.clone().unwrap();
-        t.stack.push(f.clone());
+        out.push(f.clone());
     }
+    out
+}
+
+/// A target: a chain from the hypervisor (sometimes broken), or one
+/// cumulative payload; random --absent names, --prune, --reload.
+fn random_target(rng: &mut Rng, files: &[PayloadFile]) -> Target {
+    let mut t = Target { replace: rng.one_in(4), prune: rng.one_in(3), reload: rng.one_in(3), ..Target::default() };
+    let len = if t.replace { 1 } else { rng.below(4) };
+    t.stack = chain(rng, files, len);
     for n in ["a", "b", "x", "y", "q"] {
         if rng.one_in(6) && !t.stack.iter().any(|f| f.name == n.as_bytes()) {
             t.absent.push(n.as_bytes().to_vec());
