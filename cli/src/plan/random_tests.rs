@@ -217,3 +217,44 @@ fn random_states_and_targets_are_reached_or_rightly_refused_and_no_step_is_refus
         assert!(tally.refused.get(kind).is_some_and(|&n| n > 0), "no {kind} refusal: {tally:?}");
     }
 }
+
+#[test]
+fn any_input_gives_a_plan_or_a_refusal_without_panicking() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let bytes = |rng: &mut Rng, n: usize| -> Vec<u8> { (0..rng.below(n)).map(|_| *rng.pick(b"ab\0\xffH")).collect() };
+    let mut planned = 0;
+    for _ in 0..20_000 {
+        let loaded = (0..rng.below(5))
+            .map(|_| Loaded {
+                name: bytes(&mut rng, 3),
+                state: *rng.pick(&[0, 1, 2, 3, u32::MAX]),
+                rc: *rng.pick(&[0, -libc::EAGAIN, -libc::EINVAL, i32::MIN]),
+                metadata: bytes(&mut rng, 3),
+            })
+            .collect();
+        let observed = Observed { hypervisor_build_id: bytes(&mut rng, 2), loaded };
+        let stack = (0..rng.below(4))
+            .map(|_| PayloadFile {
+                name: bytes(&mut rng, 3),
+                build_id: (!rng.one_in(4)).then(|| bytes(&mut rng, 2)),
+                depends: (!rng.one_in(4)).then(|| bytes(&mut rng, 2)),
+                xen_depends: bytes(&mut rng, 2),
+                vetoing_hooks: rng.one_in(2),
+                safe_to_reapply: rng.one_in(2),
+                modinfo: bytes(&mut rng, 3),
+                ..PayloadFile::default()
+            })
+            .collect();
+        let absent = (0..rng.below(3)).map(|_| bytes(&mut rng, 3)).collect();
+        let (replace, prune, reload) = (rng.one_in(2), rng.one_in(2), rng.one_in(2));
+        let target = Target { stack, replace, absent, prune, reload };
+        match plan(&observed, &target) {
+            Ok(p) => {
+                planned += 1;
+                p.steps.iter().for_each(|s| assert!(!s.describe(&target).is_empty()));
+            }
+            Err(r) => assert!(!r.to_string().contains('\n')),
+        }
+    }
+    assert!(planned > 100, "only {planned} inputs planned");
+}
