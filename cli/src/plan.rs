@@ -183,12 +183,16 @@ impl Step {
         }
     }
 
-    /// One line: `upload NAME from FILE`, `apply NAME`, ... (bytes other
-    /// than printable ASCII escaped as `\xNN`).
+    /// One line: `upload NAME from FILE` (`upload NAME` when the file's path
+    /// is not given), `apply NAME`, ... (bytes other than printable ASCII,
+    /// and `\`, escaped as `\xNN`).
     pub fn describe(&self, target: &Target) -> String {
         let name = show(self.name(target));
         match self {
-            Step::Upload { index } => format!("upload {name} from {}", show(&target.stack[*index].file)),
+            Step::Upload { index } => match &target.stack[*index].file {
+                file if file.is_empty() => format!("upload {name}"),
+                file => format!("upload {name} from {}", show(file)),
+            },
             Step::Replace { .. } => format!("replace all applied payloads with {name}"),
             _ => format!("{} {name}", self.verb()),
         }

@@ -179,6 +179,8 @@ fn steps_and_refusals_render_as_one_line_each() {
     let p = super::plan(&Observed { hypervisor_build_id: H.to_vec(), loaded: vec![] }, &t).unwrap();
     let lines: Vec<String> = p.steps.iter().map(|s| s.describe(&t)).collect();
     assert_eq!(lines, ["upload a\\x1b from /p/a.livepatch", "apply a\\x1b"]);
+    t.stack[0].file.clear();
+    assert_eq!(Step::Upload { index: 0 }.describe(&t), "upload a\\x1b");
     let r = Step::Replace { name: b"cum".to_vec() };
     assert_eq!((r.describe(&t), r.verb()), ("replace all applied payloads with cum".to_string(), "replace"));
     let refusal = Refusal::MetadataDiffers { name: b"a".to_vec(), loaded: b"v=1\0".to_vec(), file: b"v=2\0".to_vec() };
