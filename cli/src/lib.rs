@@ -20,6 +20,7 @@
 //! | [`prometheus`] | the Prometheus text format |
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
+//! | [`interrupt`] | SIGINT and SIGTERM as a flag a wait looks at |
 //! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
 
@@ -30,6 +31,7 @@ pub mod dump;
 pub mod elf;
 pub mod errno;
 pub mod identity;
+pub mod interrupt;
 pub mod json;
 pub mod lines;
 pub mod manage;
