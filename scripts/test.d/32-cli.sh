@@ -30,7 +30,9 @@
 #     (cli/tests/manage/sequences), differences pinned in
 #     cli/tests/expected/manage/ID.all;
 #  9. `timeout -s INT` on a pending apply: the leading text before the
-#     wait, `interrupted`, one line, exit 130.
+#     wait, `interrupted`, one line, exit 130;
+# 10. on a pseudo-terminal, control bytes in names, metadata and file
+#     names escaped; into a pipe, the bytes (cli/tests/tty_check.py).
 # CLI_PARTS="manage sequences" runs only the parts whose function is named
 # (table dump json promtool_check node_exporter closed_pipe manage
 # sequences interrupted; the cargo test and PromQL parts are "bash" and "$PY").
@@ -403,6 +405,11 @@ interrupted() {
   [ "$f" -eq 0 ]
 }
 part "timeout -s INT on a pending apply (fakexen and --sim)" interrupted
+
+# 10. On a terminal (a pseudo-terminal), control bytes in names, metadata
+#     and file names shown escaped; into a pipe, the bytes.
+part "terminal escaping (pseudo-terminal) vs a pipe's bytes" \
+  "$PY" cli/tests/tty_check.py "$CLI" cli/tests/scenarios/04-terminal-controls.scn
 
 echo "32-cli: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]
