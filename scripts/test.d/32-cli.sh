@@ -315,7 +315,7 @@ manage() {
       grep -qx 'upload_calls 0' "$work/m/$id.counters" && grep -qx 'action_calls 0' "$work/m/$id.counters" ||
         problems+=("refused, yet the hypervisor saw: $(grep -E '^(upload|action)_calls' "$work/m/$id.counters" | tr '\n' ' ')")
     fi
-    # The slow actions (pending 200 ms): xen-livepatch gives up after its
+    # The slow actions (pending 2 s): xen-livepatch gives up after its
     # 60 ms, the command waits and completes, unless its --wait is shorter.
     case $id in
       slow-*-wait-*) grep -qx "Operation didn't complete." "$work/m/$id.fx.err" && [ "$(cat "$work/m/$id.fx.rc")" = 2 ] ||
