@@ -21,6 +21,7 @@
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
 //! | [`plan`] | `ensure`'s planner: the minimal steps to a target, or why Xen would refuse it (pure) |
+//! | [`interrupt`] | SIGINT and SIGTERM as a flag a wait looks at |
 //! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
 
@@ -31,6 +32,7 @@ pub mod dump;
 pub mod elf;
 pub mod errno;
 pub mod identity;
+pub mod interrupt;
 pub mod json;
 pub mod lines;
 pub mod manage;
