@@ -371,7 +371,7 @@ fn conclude(run: &mut Run) {
         run.exit_status = crate::step::exit_status(f.step.ret());
         run.message = Some(crate::ensure_render::failure_line(run, f));
     } else if let Some(sig) = run.interrupted {
-        run.exit_status = 128 + sig as u8;
+        run.exit_status = interrupt::exit_status(sig);
         run.message = Some(crate::ensure_render::interrupted_line(run, sig));
     }
 }

@@ -120,12 +120,8 @@ pub fn interrupted_line(run: &Run, sig: i32) -> String {
     )
 }
 
-fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGINT => "SIGINT",
-        libc::SIGTERM => "SIGTERM",
-        _ => "a signal",
-    }
+fn signal_name(sig: i32) -> String {
+    crate::interrupt::name(sig)
 }
 
 /// Prints the end of the run (the summary, or the JSON document); returns

@@ -1,37 +1,92 @@
-//! SIGINT and SIGTERM as a request to stop at the next step boundary: the
-//! handler only records the signal; the managing code asks [`requested`]
-//! between steps.
+//! SIGINT and SIGTERM as a flag the command looks at between two steps of
+//! a wait, so that Ctrl-C or a service manager's stop ends a wait with what
+//! is known printed, instead of killing the command half-way.
+//!
+//! - The handler does one thing: an atomic store of the signal's number
+//!   (async-signal-safe; no allocation, no lock, no I/O).
+//! - `SA_RESTART` is **not** set: a blocking call (`nanosleep`, `flock`,
+//!   `poll`) the signal arrives in returns `EINTR`, so a caller that waits
+//!   in one can look at [`requested`] at once. The standard library's
+//!   reads and writes (`write_all`, `read_to_end`) retry `EINTR` by
+//!   themselves; `std::thread::sleep` sleeps on for what is left, which is
+//!   why the command's waits sleep at most [`crate::actions::MAX_POLL_GAP`]
+//!   (20 ms) at a time and look at the flag between sleeps.
+//! - `SA_RESETHAND` is set: a second SIGINT or SIGTERM gets the default
+//!   action (the process ends at once), for an operator who does not want
+//!   to wait even for that.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
+/// 0 until a signal arrived, then its number (the first one).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn record(sig: libc::c_int) {
-    // Async-signal-safe: one atomic store.
-    SIGNAL.store(sig, Ordering::SeqCst);
+extern "C" fn on_signal(sig: libc::c_int) {
+    // An atomic store is async-signal-safe; the first signal wins.
+    let _ = SIGNAL.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
 }
 
-/// Installs the handler for SIGINT and SIGTERM.
+/// Installs the handler for SIGINT and SIGTERM (see the module's text).
+/// Idempotent; a failure of `sigaction` (it has none for these signals)
+/// leaves the default action in place.
 #[allow(unsafe_code)]
 pub fn install() {
     for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler does one atomic store (async-signal-safe); a
-        // zeroed sigaction with SA_RESTART has an empty mask; the old action
-        // is not needed (null).
+        // SAFETY: an all-zero `sigaction` is a valid value (no flags, empty
+        // mask) which the lines below complete; `on_signal` has the
+        // `extern "C" fn(c_int)` type `sa_handler` expects (no SA_SIGINFO)
+        // and only does an atomic store; the old action is not asked for
+        // (null); `sigemptyset` gets a valid pointer to the mask.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = record as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            sa.sa_flags = libc::SA_RESTART;
+            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            sa.sa_flags = libc::SA_RESETHAND;
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
     }
 }
 
-/// The signal received since [`install`], if any.
+/// The number of the first SIGINT or SIGTERM since [`install`], if one
+/// arrived.
 pub fn requested() -> Option<i32> {
     match SIGNAL.load(Ordering::SeqCst) {
         0 => None,
-        s => Some(s),
+        sig => Some(sig),
+    }
+}
+
+/// The exit status for a command ended by `sig`: 128 + its number (130 for
+/// SIGINT, 143 for SIGTERM), as a shell reports a process the signal
+/// killed, so that a caller sees it was stopped, not that it failed.
+pub fn exit_status(sig: i32) -> u8 {
+    u8::try_from(128 + sig.clamp(0, 127)).unwrap_or(u8::MAX)
+}
+
+/// `SIGINT`, `SIGTERM`, or `signal N`.
+pub fn name(sig: i32) -> String {
+    match sig {
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGTERM => "SIGTERM".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_sets_the_flag_and_the_process_lives_on() {
+        install();
+        assert_eq!(requested(), None);
+        #[allow(unsafe_code)]
+        // SAFETY: raise() sends SIGTERM to this thread; the handler installed
+        // above only stores the number.
+        unsafe {
+            libc::raise(libc::SIGTERM);
+        }
+        assert_eq!(requested(), Some(libc::SIGTERM));
+        assert_eq!((exit_status(libc::SIGINT), exit_status(libc::SIGTERM)), (130, 143));
+        assert_eq!(name(libc::SIGINT), "SIGINT");
     }
 }

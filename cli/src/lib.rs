@@ -19,12 +19,12 @@
 //! | [`ensure`] | `ensure`: observe, plan, run the steps, stop safely |
 //! | [`ensure_render`] | an `ensure` run as text or its JSON document |
 //! | [`lock`] | one driver at a time: the flock every managing subcommand holds |
-//! | [`interrupt`] | SIGINT/SIGTERM as a request to stop at a step boundary |
 //! | [`table`] | `xen-livepatch list`'s table, error lines and exit codes |
 //! | [`json`] | the JSON document |
 //! | [`prometheus`] | the Prometheus text format |
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
+//! | [`interrupt`] | SIGINT and SIGTERM as a flag a wait looks at |
 //! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
 
