@@ -44,4 +44,6 @@ pub mod step;
 pub mod table;
 #[cfg(test)]
 mod testdata;
+#[cfg(test)]
+mod testpayload;
 pub mod upload;
