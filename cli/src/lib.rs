@@ -54,4 +54,6 @@ pub mod step;
 pub mod table;
 #[cfg(test)]
 mod testdata;
+#[cfg(test)]
+mod testpayload;
 pub mod upload;

@@ -52,7 +52,7 @@ fn checked_payload(
     step.payload = Some(PayloadFacts {
         size: bytes.len() as u64,
         xen_depends: facts.xen_depends.clone(),
-        build_id: facts.build_id,
+        build_id: facts.stack.build_id,
     });
     if !force {
         let running = ctl.build_id().map_err(|e| Refusal::BuildIdUnknown(e.errno()))?;

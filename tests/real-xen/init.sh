@@ -200,6 +200,7 @@ if [ "$STATIC" = 1 ]; then
     lc_compare lifecycle-static-identical xc xcs
 fi
 lc_wrong_build_id
+. /t/objcopy.sh
 
 stage iface
 iface=$($T 60 $RUST iface 2>/tmp/iface.err)

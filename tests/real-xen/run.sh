@@ -73,6 +73,7 @@ expected_checks() {
     [ "$PACKAGED" = 1 ] && c="$c library-from-package"
     c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded lifecycle-xc lifecycle-reapply-refused-xc"
     c="$c xc-upload-wrong-build-id-refused json-build-id-equals-console"
+    c="$c objcopy-add-lifecycle objcopy-bin-lifecycle objcopy-2note-refused"
     if [ "$XL12_SPEAKS" = 1 ]; then
         c="$c lifecycle-alone lifecycle-reapply-refused-alone lifecycle-alone-identical"
     else
@@ -222,6 +223,7 @@ cp "$RUSTEX" "$IR/usr/bin/xc-livepatch"
 [ -z "$STATIC" ] || { mkdir -p "$IR/static/dev" && cp "$STATIC" "$IR/static/xc-livepatch"; }
 cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
 cp "$HERE/lifecycle.sh" "$IR/t/lifecycle.sh"
+cp "$HERE/objcopy.sh" "$IR/t/objcopy.sh"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
 # for Debian 11's xen-livepatch its libxenctrl.so.4.14, the other Xen libraries by their
 # usual sonames from Debian 12, and the host libc6's libpthread.so.0 stub)
