@@ -87,60 +87,18 @@ pub fn parse_target(arg: &std::ffi::OsStr) -> (Vec<u8>, PathBuf) {
     (upload::load_name(&file), file)
 }
 
-/// The planner's view of a payload file, from its ELF.
+/// The planner's view of a payload file, from its ELF ([`elf::inspect`]).
 pub fn payload_file(name: &[u8], bytes: &[u8]) -> Result<PayloadFile, String> {
-    let facts = elf::inspect(bytes)?;
-    let extra = elf_extra(bytes);
+    let p = elf::inspect(bytes)?;
     Ok(PayloadFile {
         name: name.to_vec(),
-        build_id: facts.build_id,
-        depends: extra.depends,
-        xen_depends: facts.xen_depends,
-        vetoing_hooks: extra.vetoing_hooks,
-        safe_to_reapply: extra.safe_to_reapply,
-        modinfo: extra.modinfo,
+        build_id: p.stack.build_id,
+        depends: p.stack.depends,
+        xen_depends: p.xen_depends,
+        vetoing_hooks: p.stack.vetoing_hooks,
+        safe_to_reapply: p.stack.safe_to_reapply,
+        modinfo: p.stack.modinfo,
     })
-}
-
-/// PLACEHOLDER until helper "elf"'s `inspect` gives them: the facts beyond
-/// the two build ids.
-struct Extra {
-    depends: Option<Vec<u8>>,
-    vetoing_hooks: bool,
-    safe_to_reapply: bool,
-    modinfo: Vec<u8>,
-}
-
-fn elf_extra(bytes: &[u8]) -> Extra {
-    use object::{Object as _, ObjectSection as _, SectionFlags};
-    let mut x = Extra { depends: None, vetoing_hooks: false, safe_to_reapply: true, modinfo: Vec::new() };
-    let Ok(file) = object::File::parse(bytes) else { return x };
-    for s in file.sections() {
-        let name = s.name().unwrap_or("");
-        let data = s.data().unwrap_or(&[]);
-        match name {
-            ".modinfo" => x.modinfo = data.to_vec(),
-            // A GNU note: namesz 4, descsz, type 3, "GNU\0", the id.
-            ".livepatch.depends" if data.len() > 16 => x.depends = Some(data[16..].to_vec()),
-            n if n.starts_with(".livepatch.hooks.") && !n.ends_with(".load") && !n.ends_with(".unload") => {
-                x.vetoing_hooks = true
-            }
-            _ => {}
-        }
-        let write =
-            matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(object::elf::SHF_WRITE) != 0);
-        let alloc =
-            matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0);
-        if write && alloc && name != ".livepatch.funcs" && !name.starts_with(".livepatch.hooks.") && s.size() > 0 {
-            x.safe_to_reapply = false;
-        }
-    }
-    if let Some(d) = &mut x.depends {
-        while d.last() == Some(&0) && d.len() > 20 {
-            d.pop();
-        }
-    }
-    x
 }
 
 /// What LIST shows, as the planner takes it.
