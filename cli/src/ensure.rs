@@ -312,10 +312,13 @@ pub fn ensure(source: &Source, a: &EnsureArgs) -> u8 {
                 }
             };
             run_plan(source, a, &mut run, &mut out);
-            run.after = source.snapshot().ok().map(|s| s.payloads);
-        } else {
-            run.after = run.before.clone();
         }
+        // Nothing run, nothing changed: the list before is the list after
+        // (a no-change run lists once).
+        run.after = match run.ran.is_empty() {
+            true => run.before.clone(),
+            false => source.snapshot().ok().map(|s| s.payloads),
+        };
         conclude(&mut run);
     }
     run.elapsed = t0.elapsed();
