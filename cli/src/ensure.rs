@@ -92,6 +92,7 @@ pub fn payload_file(name: &[u8], bytes: &[u8]) -> Result<PayloadFile, String> {
     let p = elf::inspect(bytes)?;
     Ok(PayloadFile {
         name: name.to_vec(),
+        file: Vec::new(),
         build_id: p.stack.build_id,
         depends: p.stack.depends,
         xen_depends: p.xen_depends,
@@ -119,13 +120,7 @@ pub fn observed(build_id: &[u8], payloads: &[Payload]) -> Observed {
 
 /// The name of a planned step's payload.
 pub fn step_name<'a>(s: &'a plan::Step, target: &'a Target) -> &'a [u8] {
-    match s {
-        plan::Step::Upload { index } => &target.stack[*index].name,
-        plan::Step::Apply { name }
-        | plan::Step::Revert { name }
-        | plan::Step::Replace { name }
-        | plan::Step::Unload { name } => name,
-    }
+    s.name(target)
 }
 
 /// Lists, waiting (at most `wait`) while an action is still pending on a
@@ -160,7 +155,8 @@ fn read_stack(a: &EnsureArgs) -> Result<(Vec<PayloadFile>, Vec<PathBuf>), String
             return Err(format!("{}: {r:?}", String::from_utf8_lossy(&name)));
         }
         let bytes = upload::read_regular(&file).map_err(|r| format!("{}: {}", file.display(), refusal_words(&r)))?;
-        let p = payload_file(&name, &bytes).map_err(|w| format!("{} is {w}", file.display()))?;
+        let mut p = payload_file(&name, &bytes).map_err(|w| format!("{} is {w}", file.display()))?;
+        p.file = file.as_os_str().as_bytes().to_vec();
         stack.push(p);
         files.push(file);
     }
@@ -197,18 +193,6 @@ fn observe_and_plan(source: &Source, a: &EnsureArgs, run: &mut Run) -> bool {
         Ok(b) => b,
         Err((m, status)) => return stop(run, status, m),
     };
-    for (p, f) in target.stack.iter().zip(&run.files) {
-        if p.xen_depends != build_id {
-            let m = format!(
-                "xc-livepatch: ensure: {} was made for hypervisor build {}, not this one ({})\n",
-                f.display(),
-                xc_livepatch::xenver::hex(&p.xen_depends),
-                xc_livepatch::xenver::hex(&build_id)
-            );
-            run.before = Some(before);
-            return stop(run, 1, m);
-        }
-    }
     let result = plan::plan(&observed(&build_id, &before), &target);
     run.before = Some(before);
     match result {
@@ -233,8 +217,8 @@ fn stop(run: &mut Run, status: u8, message: String) -> bool {
 fn run_step(source: &Source, s: &plan::Step, target: &Target, files: &[PathBuf], wait: Duration) -> Step {
     let act = |action, name: &[u8]| actions::run(source, Request { action, name, nodeps: false, wait });
     match s {
-        // The files' xen_depends were checked against the build id read
-        // once for the plan: the upload does not read it again.
+        // The planner checked the files' xen_depends against the build id
+        // read once for the plan: the upload does not read it again.
         plan::Step::Upload { index } => upload::upload(source, &target.stack[*index].name, &files[*index], true),
         plan::Step::Apply { name } => act(Action::Apply, name),
         plan::Step::Revert { name } => act(Action::Revert, name),

@@ -19,22 +19,14 @@ fn lossy(b: &[u8]) -> String {
 }
 
 fn word(s: &plan::Step) -> &'static str {
-    match s {
-        plan::Step::Upload { .. } => "upload",
-        plan::Step::Apply { .. } => "apply",
-        plan::Step::Revert { .. } => "revert",
-        plan::Step::Replace { .. } => "replace",
-        plan::Step::Unload { .. } => "unload",
-    }
+    s.verb()
 }
 
 /// `upload base from p/base.livepatch`, `apply base`.
 pub fn describe(run: &Run, s: &plan::Step) -> String {
-    let Some(t) = &run.target else { return word(s).into() };
-    let name = lossy(step_name(s, t));
-    match s {
-        plan::Step::Upload { index } => format!("upload {name} from {}", run.files[*index].display()),
-        _ => format!("{} {name}", word(s)),
+    match &run.target {
+        Some(t) => s.describe(t),
+        None => word(s).into(),
     }
 }
 

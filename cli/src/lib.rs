@@ -15,7 +15,7 @@
 //! | [`lines`] | a step as xen-livepatch's lines |
 //! | [`report`] | a step as the JSON document |
 //! | [`manage`] | one managing subcommand: glue and exit status |
-//! | [`plan`] | the pure planner behind `ensure`: observed state + target -> steps |
+//! | [`plan`] | `ensure`'s planner: the minimal steps to a target, or why Xen would refuse it (pure) |
 //! | [`ensure`] | `ensure`: observe, plan, run the steps, stop safely |
 //! | [`ensure_render`] | an `ensure` run as text or its JSON document |
 //! | [`lock`] | one driver at a time: the flock every managing subcommand holds |

@@ -116,7 +116,12 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     hv.ensure(&["p/base.livepatch"], 0);
     let before = std::fs::read(hv.path("state")).unwrap();
     let out = hv.ensure(&[&["--dry-run", "--replace", "--prune"], &["p/cum.livepatch"][..]].concat(), 0);
-    assert!(out.contains("1. upload cum from p/cum.livepatch\n  2. replace cum\n"), "{out}");
+    assert!(
+        out.contains(
+            "1. upload cum from p/cum.livepatch\n  2. replace all applied payloads with cum\n  3. unload base\n"
+        ),
+        "{out}"
+    );
     assert!(out.contains("dry run: nothing done"), "{out}");
     assert_eq!(std::fs::read(hv.path("state")).unwrap(), before);
     let d = hv.json(&["--dry-run", "p/base.livepatch", "p/top2.livepatch"], 0);
@@ -152,7 +157,8 @@ fn the_json_document_gives_the_plan_each_steps_document_and_the_states() {
     let hv = Hv::new("");
     let d = hv.json(&STACK, 0);
     let kinds: Vec<_> = d["plan"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["upload", "apply", "upload", "apply"]);
+    // The planner uploads first (an upload changes nothing that runs).
+    assert_eq!(kinds, ["upload", "upload", "apply", "apply"]);
     let steps = d["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 4);
     for (i, s) in steps.iter().enumerate() {
@@ -160,7 +166,7 @@ fn the_json_document_gives_the_plan_each_steps_document_and_the_states() {
         assert_eq!(s["step"]["result"], "completed");
         assert!(s["step"]["elapsed_ns"].as_u64().is_some());
     }
-    assert_eq!(steps[1]["step"]["after"]["state"], "APPLIED");
+    assert_eq!(steps[2]["step"]["after"]["state"], "APPLIED");
     assert_eq!(d["before"], serde_json::json!([]));
     assert_eq!(d["after"].as_array().unwrap().len(), 2);
     assert_eq!(d["after"][0]["metadata"], serde_json::json!(["PAYLOAD=base", "VERSION=1"]));
@@ -225,7 +231,7 @@ fn sigint_and_sigterm_stop_at_the_next_step_boundary_and_a_new_run_finishes() {
     for (sig, name, code) in [(libc::SIGINT, "SIGINT", 130), (libc::SIGTERM, "SIGTERM", 143)] {
         let hv = Hv::new("pending 300ms");
         let child = hv.cmd(&[&["ensure", "--json"], &STACK3[..]].concat()).stdout(Stdio::piped()).spawn().unwrap();
-        // Once base is uploaded, its apply is the step under way.
+        // Once a payload is uploaded the run is under way (each apply takes 300 ms).
         until("the first upload", || std::fs::read_to_string(hv.path("state")).is_ok_and(|s| s.contains("payload ")));
         // SAFETY: a signal to our own child.
         #[allow(unsafe_code)]
