@@ -1,11 +1,26 @@
 //! `apply`, `revert`, `replace`, `unload`: xen-livepatch's `action_func`,
-//! check for check, except the wait. xen-livepatch sleeps 60 ms once and
-//! reads the state once; here the state is read right after the action is
-//! scheduled, then after 1, 2, 4... ms (at most [`MAX_POLL_GAP`] apart)
-//! until the action has finished or the caller's bound has passed.
+//! check for check, except two things.
+//!
+//! - The wait: xen-livepatch sleeps 60 ms once and reads the state once;
+//!   here the state is read right after the action is scheduled, then
+//!   after 1, 2, 4... ms (at most [`MAX_POLL_GAP`] apart) until the action
+//!   has finished, the caller's bound has passed, or SIGINT/SIGTERM came
+//!   ([`crate::interrupt`]).
+//! - A payload whose rc is -EAGAIN: xen-livepatch refuses it at once
+//!   (`Operation already in progress.`). But Xen leaves rc at -EAGAIN also
+//!   when it refused the action (`schedule_work` is EBUSY while another
+//!   payload's action is scheduled, after `data->rc = -EAGAIN`), and then
+//!   nothing is pending and the next action on the payload is accepted.
+//!   Only Xen knows which it is, so the action is sent: Xen answers EBUSY
+//!   while an action on this payload is scheduled (`is_work_scheduled`,
+//!   checked before anything else), and that gets xen-livepatch's lines.
+//!   Where the state says there is nothing to do (already in the state
+//!   asked for, or a state the action does not start from), the call is one
+//!   Xen answers without acting (0, or EINVAL for an unload), so it only
+//!   asks whether an action is scheduled.
 
 use crate::control::Control;
-use crate::step::{allowed_from, expected_after, name_refusal, After, Kind, Outcome, Step};
+use crate::step::{allowed_from, expected_after, name_refusal, After, Kind, Observer, Outcome, Silent, Step};
 use std::time::{Duration, Instant};
 use xc_livepatch::manage::DEFAULT_TIMEOUT_NS;
 use xc_livepatch::{Action, ActionOptions};
@@ -33,15 +48,21 @@ pub struct Request<'a> {
 
 /// Runs one action as xen-livepatch does, waiting as described above.
 pub fn run(ctl: &impl Control, req: Request<'_>) -> Step {
+    run_with(ctl, req, &mut Silent)
+}
+
+/// [`run`], telling `obs` when the action is asked for and when it ended.
+pub fn run_with(ctl: &impl Control, req: Request<'_>, obs: &mut dyn Observer) -> Step {
     let t0 = Instant::now();
     let mut step = Step::new(Kind::Act(req.action), req.name);
     step.nodeps = req.nodeps;
-    step.outcome = act(ctl, req, &mut step);
+    step.outcome = act(ctl, req, &mut step, obs);
     step.elapsed = t0.elapsed();
+    obs.ended(&step);
     step
 }
 
-fn act(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> Outcome {
+fn act(ctl: &impl Control, req: Request<'_>, step: &mut Step, obs: &mut dyn Observer) -> Outcome {
     if let Some(o) = name_refusal(req.name) {
         return o;
     }
@@ -50,30 +71,80 @@ fn act(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> Outcome {
         Err(e) => return Outcome::GetFailed(e.errno()),
     };
     step.before = Some(before);
-    let state = before.state.raw();
-    if before.rc == -libc::EAGAIN {
-        return Outcome::InProgress;
+    // rc -EAGAIN: an action is scheduled, or Xen refused one and left the rc
+    // so; the call tells (see the module's text).
+    let maybe_pending = before.rc == -libc::EAGAIN;
+    if let Some(decided) = decided_by_state(req.action, before.state.raw()) {
+        return if maybe_pending { ask_if_pending(ctl, req, step, decided, obs) } else { decided };
     }
-    // xen-livepatch compares the unsigned state with the signed goal (-ENOENT
-    // for unload, which no state equals in practice).
-    if state == expected_after(req.action) as u32 {
-        return Outcome::NoActionNeeded;
+    // xen-livepatch writes `Applying NAME... ` before the call; where Xen may
+    // answer "in progress" (EBUSY) instead, only once it did not.
+    if !maybe_pending {
+        obs.started(step);
     }
-    if allowed_from(req.action) & state == 0 {
-        return Outcome::WrongState { state };
+    let sent = ctl.act(req.name, req.action, options(req));
+    if maybe_pending && !matches!(&sent, Err(e) if e.errno() == libc::EBUSY) {
+        obs.started(step);
     }
-    let options = ActionOptions { timeout_ns: HYPERVISOR_TIMEOUT_NS, nodeps: req.nodeps };
-    if let Err(e) = ctl.act(req.name, req.action, options) {
-        return Outcome::Failed(e.errno());
+    match sent {
+        Err(e) if maybe_pending && e.errno() == libc::EBUSY => Outcome::InProgress,
+        Err(e) => Outcome::Failed(e.errno()),
+        Ok(()) => wait(ctl, req, step),
     }
-    let rc = wait(ctl, req, step);
-    conclude(req.action, rc)
 }
 
-/// Reads the state until the action is no longer pending or `req.wait` has
-/// passed; returns xen-livepatch's `rc` of the last read: the GET's -errno,
-/// else the payload's non-zero rc, else its state.
-fn wait(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> i32 {
+fn options(req: Request<'_>) -> ActionOptions {
+    ActionOptions { timeout_ns: HYPERVISOR_TIMEOUT_NS, nodeps: req.nodeps }
+}
+
+/// xen-livepatch's checks of the state: the outcome when they end the step
+/// before the action is asked for.
+fn decided_by_state(action: Action, state: u32) -> Option<Outcome> {
+    // xen-livepatch compares the unsigned state with the signed goal (-ENOENT
+    // for unload, which no state equals in practice).
+    if state == expected_after(action) as u32 {
+        Some(Outcome::NoActionNeeded)
+    } else if allowed_from(action) & state == 0 {
+        Some(Outcome::WrongState { state })
+    } else {
+        None
+    }
+}
+
+/// A payload with rc -EAGAIN whose state leaves nothing to do: sends the
+/// action, which Xen answers without acting in that state, EBUSY while an
+/// action on the payload is scheduled. The payload is read again: if it
+/// changed meanwhile (the scheduled action finished just before the call,
+/// which then did act), the step is waited for as any other.
+fn ask_if_pending(
+    ctl: &impl Control,
+    req: Request<'_>,
+    step: &mut Step,
+    decided: Outcome,
+    obs: &mut dyn Observer,
+) -> Outcome {
+    match ctl.act(req.name, req.action, options(req)) {
+        Err(e) if e.errno() == libc::EBUSY => return Outcome::InProgress,
+        // UNLOAD of a payload that is not CHECKED.
+        Err(e) if e.errno() == libc::EINVAL && req.action == Action::Unload => {}
+        Err(e) => {
+            obs.started(step);
+            return Outcome::Failed(e.errno());
+        }
+        Ok(()) => {}
+    }
+    if ctl.status(req.name).ok() == step.before {
+        return decided;
+    }
+    obs.started(step);
+    wait(ctl, req, step)
+}
+
+/// Reads the state until the action is no longer pending, `req.wait` has
+/// passed, or SIGINT/SIGTERM came; concludes from xen-livepatch's `rc` of
+/// the last read: the GET's -errno, else the payload's non-zero rc, else
+/// its state.
+fn wait(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> Outcome {
     // A wait too long to add to the clock (`--wait 18446744073709551615s`): no bound.
     let deadline = Instant::now().checked_add(req.wait);
     let mut gap = FIRST_POLL_GAP;
@@ -96,7 +167,10 @@ fn wait(ctl: &impl Control, req: Request<'_>, step: &mut Step) -> i32 {
         };
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if rc != -libc::EAGAIN || left == Some(Duration::ZERO) {
-            return rc;
+            return conclude(req.action, rc);
+        }
+        if let Some(signal) = crate::interrupt::requested() {
+            return Outcome::Interrupted { signal, sent: true };
         }
         std::thread::sleep(left.map_or(gap, |l| gap.min(l)));
         gap = (gap * 2).min(MAX_POLL_GAP);
@@ -216,7 +290,6 @@ mod tests {
             (Action::Revert, st(CHECKED, 0), Outcome::NoActionNeeded),
             (Action::Unload, st(APPLIED, 0), Outcome::WrongState { state: APPLIED }),
             (Action::Revert, st(0, 0), Outcome::WrongState { state: 0 }),
-            (Action::Apply, st(CHECKED, -11), Outcome::InProgress),
             (Action::Apply, Err(libc::ENOENT), Outcome::GetFailed(libc::ENOENT)),
         ];
         for (a, before, want) in cases {
@@ -227,6 +300,51 @@ mod tests {
         // State 3 has the CHECKED bit: xen-livepatch's mask lets apply try.
         let hv = Scripted::new(vec![st(3, 0), st(APPLIED, 0)]);
         assert_eq!(run(&hv, req(Action::Apply, 10)).outcome, Outcome::Completed);
+    }
+
+    #[test]
+    fn rc_eagain_is_sent_and_only_xens_ebusy_makes_it_in_progress() {
+        // (action, status before, what ACTION answers, outcome, GETs made)
+        let cases = [
+            // Left at -EAGAIN by a refused schedule_work: nothing pending.
+            (Action::Apply, st(CHECKED, -11), Ok(()), Outcome::Completed),
+            (Action::Unload, st(CHECKED, -11), Ok(()), Outcome::Completed),
+            (Action::Revert, st(APPLIED, -11), Ok(()), Outcome::Completed),
+            (Action::Apply, st(APPLIED, -11), Ok(()), Outcome::NoActionNeeded),
+            (Action::Revert, st(CHECKED, -11), Ok(()), Outcome::NoActionNeeded),
+            (Action::Unload, st(APPLIED, -11), Err(libc::EINVAL), Outcome::WrongState { state: APPLIED }),
+            // Really scheduled: Xen's is_work_scheduled says EBUSY.
+            (Action::Apply, st(CHECKED, -11), Err(libc::EBUSY), Outcome::InProgress),
+            (Action::Unload, st(CHECKED, -11), Err(libc::EBUSY), Outcome::InProgress),
+            (Action::Apply, st(APPLIED, -11), Err(libc::EBUSY), Outcome::InProgress),
+            (Action::Revert, st(CHECKED, -11), Err(libc::EBUSY), Outcome::InProgress),
+            (Action::Unload, st(APPLIED, -11), Err(libc::EBUSY), Outcome::InProgress),
+        ];
+        for (a, before, answer, want) in cases {
+            let done = match a {
+                Action::Unload => Err(libc::ENOENT),
+                Action::Revert => st(CHECKED, 0),
+                _ => st(APPLIED, 0),
+            };
+            // Unchanged at the second read where the state leaves nothing to do.
+            let after = if want == Outcome::Completed { done } else { before };
+            let mut hv = Scripted::new(vec![before, after]);
+            hv.act_result = answer;
+            assert_eq!(run(&hv, req(a, 50)).outcome, want, "{a:?} from {before:?}, ACTION {answer:?}");
+            assert_eq!(hv.acts.borrow().len(), 1, "{a:?} from {before:?}: not sent once");
+        }
+        // Without -EAGAIN before, an EBUSY is the call's failure, not "in progress".
+        let mut hv = Scripted::new(vec![st(CHECKED, 0)]);
+        hv.act_result = Err(libc::EBUSY);
+        assert_eq!(run(&hv, req(Action::Apply, 10)).outcome, Outcome::Failed(libc::EBUSY));
+    }
+
+    #[test]
+    fn a_payload_that_changed_during_the_question_is_waited_for() {
+        // The scheduled revert finished just before the APPLY, which then applied.
+        let hv = Scripted::new(vec![st(APPLIED, -11), st(CHECKED, -11), st(APPLIED, 0)]);
+        let s = run(&hv, req(Action::Apply, 1000));
+        assert_eq!((s.outcome, s.after), (Outcome::Completed, After::Status(Status { state: State::Applied, rc: 0 })));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `xc-livepatch: ...`, on stderr.
 
 use crate::errno::strerror;
-use crate::step::{expected_after, state_name, Kind, Outcome, Refusal, Step};
+use crate::step::{expected_after, state_name, After, Kind, Outcome, Refusal, Step};
 use std::os::unix::ffi::OsStrExt as _;
 use xc_livepatch::xenver::hex;
 use xc_livepatch::Action;
@@ -19,20 +19,59 @@ pub enum Stream {
     Err,
 }
 
+/// One piece of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// Where it goes.
+    pub stream: Stream,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Bytes the command did not write itself (a payload's name, a file
+    /// name): shown escaped on a terminal ([`Text::shown`]).
+    pub foreign: bool,
+}
+
 /// Text for the two streams, in the order it is written.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Text(pub Vec<(Stream, Vec<u8>)>);
+pub struct Text(pub Vec<Piece>);
 
 impl Text {
+    fn push(&mut self, stream: Stream, b: &[u8], foreign: bool) {
+        self.0.push(Piece { stream, bytes: b.to_vec(), foreign });
+    }
     fn out(&mut self, b: impl AsRef<[u8]>) {
-        self.0.push((Stream::Out, b.as_ref().to_vec()));
+        self.push(Stream::Out, b.as_ref(), false);
     }
     fn err(&mut self, b: impl AsRef<[u8]>) {
-        self.0.push((Stream::Err, b.as_ref().to_vec()));
+        self.push(Stream::Err, b.as_ref(), false);
     }
-    /// All that goes to `stream`, concatenated.
+    fn out_foreign(&mut self, b: &[u8]) {
+        self.push(Stream::Out, b, true);
+    }
+    fn err_foreign(&mut self, b: &[u8]) {
+        self.push(Stream::Err, b, true);
+    }
+    /// Appends `other`.
+    pub fn extend(&mut self, other: Text) {
+        self.0.extend(other.0);
+    }
+    /// All that goes to `stream`, concatenated, byte for byte.
     pub fn of(&self, stream: Stream) -> Vec<u8> {
-        self.0.iter().filter(|(s, _)| *s == stream).flat_map(|(_, b)| b.clone()).collect()
+        self.shown(stream, false)
+    }
+    /// All that goes to `stream`; with `escape` (a terminal), the foreign
+    /// pieces escaped as `--format dump` escapes names
+    /// ([`crate::dump::escape_name`]).
+    pub fn shown(&self, stream: Stream, escape: bool) -> Vec<u8> {
+        let mut o = Vec::new();
+        for p in self.0.iter().filter(|p| p.stream == stream) {
+            if escape && p.foreign {
+                crate::dump::escape_name(&p.bytes, &mut o);
+            } else {
+                o.extend_from_slice(&p.bytes);
+            }
+        }
+        o
     }
 }
 
@@ -51,16 +90,61 @@ fn error_line(t: &mut Text, e: i32) {
 }
 
 fn wrong_state(t: &mut Text, name: &[u8], state: u32, expected: u32) {
-    t.err([name, b" is in the wrong state.\n"].concat());
+    t.err_foreign(name);
+    t.err(" is in the wrong state.\n");
     t.err(format!("Current state: {}\nExpected state: {}\n", state_name(state), state_name(expected)));
 }
 
-/// Appends the lines of `step` to `t`.
-pub fn render(t: &mut Text, step: &Step) {
+/// Whether a step with this outcome wrote its leading text
+/// (`Uploading F... `, `Applying NAME... `): it asked the hypervisor.
+pub fn announces(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Completed
+            | Outcome::Failed(_)
+            | Outcome::EndedWithError(_)
+            | Outcome::TimedOut
+            | Outcome::EndedInWrongState { .. }
+            | Outcome::Interrupted { sent: true, .. }
+    )
+}
+
+/// The text written when the step asks the hypervisor, before its answer
+/// (xen-livepatch's `printf("%s %s... ")`, stdout unbuffered).
+pub fn leading(step: &Step) -> Text {
+    let mut t = Text::default();
     match step.kind {
-        Kind::Upload => upload(t, step),
-        Kind::Act(a) => action(t, step, a),
+        Kind::Upload => {
+            t.out("Uploading ");
+            t.out_foreign(file_bytes(step));
+        }
+        Kind::Act(a) => {
+            t.out(verb(a));
+            t.out(" ");
+            t.out_foreign(&step.name);
+        }
     }
+    t.out("... ");
+    t
+}
+
+/// The rest of the step's text, written once it has ended.
+pub fn tail(step: &Step) -> Text {
+    let mut t = Text::default();
+    match step.kind {
+        Kind::Upload => upload(&mut t, step),
+        Kind::Act(a) => action(&mut t, step, a),
+    }
+    t
+}
+
+/// Appends the lines of `step` to `t`: [`leading`] (if it [`announces`]),
+/// then [`tail`].
+pub fn render(t: &mut Text, step: &Step) {
+    if announces(&step.outcome) {
+        t.extend(leading(step));
+    }
+    t.extend(tail(step));
 }
 
 /// All the steps' lines.
@@ -77,29 +161,25 @@ fn file_bytes(step: &Step) -> &[u8] {
 }
 
 fn upload(t: &mut Text, step: &Step) {
-    let file = file_bytes(step);
     match &step.outcome {
         Outcome::Refused(r) => refusal(t, step, r),
-        outcome => {
-            t.out([b"Uploading ", file, b"... "].concat());
-            match outcome {
-                Outcome::Failed(e) => {
-                    t.out("failed\n");
-                    error_line(t, *e);
-                }
-                _ => t.out("completed\n"),
-            }
+        Outcome::Failed(e) => {
+            t.out("failed\n");
+            error_line(t, *e);
         }
+        Outcome::Interrupted { signal, .. } => interrupted(t, step, *signal),
+        _ => t.out("completed\n"),
     }
 }
 
 fn action(t: &mut Text, step: &Step, a: Action) {
     let name = &step.name[..];
-    let started = || [verb(a).as_bytes(), b" ", name, b"... "].concat();
     match &step.outcome {
         Outcome::Refused(r) => refusal(t, step, r),
         Outcome::GetFailed(e) => {
-            t.err([b"Failed to get status of ", name, b".\n"].concat());
+            t.err("Failed to get status of ");
+            t.err_foreign(name);
+            t.err(".\n");
             error_line(t, *e);
         }
         Outcome::InProgress => {
@@ -107,59 +187,90 @@ fn action(t: &mut Text, step: &Step, a: Action) {
         }
         Outcome::NoActionNeeded => t.out("No action needed.\n"),
         Outcome::WrongState { state } => wrong_state(t, name, *state, crate::step::allowed_from(a)),
-        Outcome::Completed => {
-            t.out(started());
-            t.out("completed\n");
-        }
+        Outcome::Completed => t.out("completed\n"),
         Outcome::Failed(e) | Outcome::EndedWithError(e) => {
-            t.out(started());
             t.out("failed\n");
             error_line(t, *e);
         }
         Outcome::TimedOut => {
-            t.out(started());
             t.out("failed\n");
             t.err("Operation didn't complete.\n");
         }
         Outcome::EndedInWrongState { state } => {
-            t.out(started());
             t.out("failed\n");
             wrong_state(t, name, *state, expected_after(a) as u32);
         }
+        Outcome::Interrupted { signal, .. } => interrupted(t, step, *signal),
     }
+}
+
+/// A step SIGINT or SIGTERM stopped: `interrupted` after the leading text
+/// (if it was written), and one line saying what was last known.
+fn interrupted(t: &mut Text, step: &Step, signal: i32) {
+    let sig = crate::interrupt::name(signal);
+    let word = step.kind.word();
+    if !announces(&step.outcome) {
+        t.err(format!("xc-livepatch: {sig}: stopped before the {word} of "));
+        t.err_foreign(&step.name);
+        t.err(" was asked for\n");
+        return;
+    }
+    t.out("interrupted\n");
+    t.err(format!("xc-livepatch: {sig}: stopped waiting for the {word} of "));
+    t.err_foreign(&step.name);
+    let last = match step.after {
+        After::Status(s) if s.rc != 0 => {
+            format!("{} with rc {} ({})", state_name(s.state.raw()), s.rc, strerror(s.rc.wrapping_neg()))
+        }
+        After::Status(s) => format!("{} with rc 0", state_name(s.state.raw())),
+        After::Error(e) => format!("not readable (Error {e}: {})", strerror(e)),
+        After::NotAsked => "not read".into(),
+    };
+    t.err(format!("; at the last read it was {last}; the hypervisor may still finish the {word}\n"));
 }
 
 /// The one line of a refusal (where xen-livepatch prints two for a file it cannot
 /// open, `Could not open F.` and `Error N: text`).
 fn refusal(t: &mut Text, step: &Step, r: &Refusal) {
-    let file = String::from_utf8_lossy(file_bytes(step)).into_owned();
-    let line = match r {
+    // The line is `xc-livepatch: ` PRE FILE POST (no FILE: PRE alone).
+    let (pre, post): (&str, String) = match r {
         Refusal::Open(e) => {
-            format!("cannot open {file}: {} ({}); nothing uploaded", strerror(*e), crate::errno::name(*e))
+            ("cannot open ", format!(": {} ({}); nothing uploaded", strerror(*e), crate::errno::name(*e)))
         }
         Refusal::NameTooLong(n) => {
-            format!("the name is {n} bytes long; Xen takes at most 127 (XEN_LIVEPATCH_NAME_SIZE, 128 with the NUL)")
+            t.err(format!(
+                "xc-livepatch: the name is {n} bytes long; Xen takes at most 127 (XEN_LIVEPATCH_NAME_SIZE, 128 \
+                 with the NUL)\n"
+            ));
+            return;
         }
-        Refusal::Read(e) => format!("cannot read {file}: {}", strerror(*e)),
-        Refusal::NotRegular(kind) => format!("{file} is {kind}, not a regular file; nothing uploaded"),
+        Refusal::Read(e) => ("cannot read ", format!(": {}", strerror(*e))),
+        Refusal::NotRegular(kind) => ("", format!(" is {kind}, not a regular file; nothing uploaded")),
         Refusal::TooLarge { size, limit, whose } => {
-            format!("{file} is {size} bytes, larger than the {limit} bytes {whose} accepts; nothing uploaded")
+            ("", format!(" is {size} bytes, larger than the {limit} bytes {whose} accepts; nothing uploaded"))
         }
-        Refusal::NotLivePatch(why) => format!("{file} is {why}; nothing uploaded"),
-        Refusal::WrongBuildId { payload, hypervisor } => format!(
-            "{file} was made for the hypervisor with build id {} (its .livepatch.xen_depends), but this \
-             hypervisor's build id is {}; nothing uploaded (--force uploads it anyway, and Xen refuses it)",
-            hex(payload),
-            hex(hypervisor)
+        Refusal::NotLivePatch(why) => ("", format!(" is {why}; nothing uploaded")),
+        Refusal::WrongBuildId { payload, hypervisor } => (
+            "",
+            format!(
+                " was made for the hypervisor with build id {} (its .livepatch.xen_depends), but this \
+                 hypervisor's build id is {}; nothing uploaded (--force uploads it anyway, and Xen refuses it)",
+                hex(payload),
+                hex(hypervisor)
+            ),
         ),
-        Refusal::BuildIdUnknown(e) => format!(
-            "cannot read the hypervisor's build id to check {file} against it ({}, {}); nothing uploaded \
-             (--force uploads without the check)",
-            crate::errno::name(*e),
-            strerror(*e)
+        Refusal::BuildIdUnknown(e) => (
+            "cannot read the hypervisor's build id to check ",
+            format!(
+                " against it ({}, {}); nothing uploaded (--force uploads without the check)",
+                crate::errno::name(*e),
+                strerror(*e)
+            ),
         ),
     };
-    t.err(format!("xc-livepatch: {line}\n"));
+    t.err(format!("xc-livepatch: {pre}"));
+    t.err_foreign(file_bytes(step));
+    t.err(format!("{post}\n"));
 }
 
 #[cfg(test)]

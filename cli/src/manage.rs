@@ -1,22 +1,70 @@
 //! One managing subcommand: arguments -> steps ([`crate::upload`],
-//! [`crate::actions`]) -> xen-livepatch's lines or the JSON document ->
-//! stdout and stderr, and the exit status.
+//! [`crate::actions`]) -> xen-livepatch's lines, written as each step goes,
+//! or the JSON document at the end -> stdout and stderr, and the exit
+//! status.
 
 use crate::actions::{self, Request};
 use crate::args::{ActionArgs, ApplyArgs, LoadArgs, UploadArgs};
 use crate::lines::{self, Stream};
 use crate::report::{self, Asked};
 use crate::source::Source;
-use crate::step::{exit_status, Outcome, Refusal, Step};
+use crate::step::{exit_status, Observer, Outcome, Refusal, Silent, Step};
 use crate::upload;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::os::unix::ffi::OsStrExt as _;
 use xc_livepatch::Action;
+
+/// Writes each step's lines as the step goes, as xen-livepatch does
+/// (stdout unbuffered): the leading text when the step asks the
+/// hypervisor, the rest when it has ended. On a terminal, names and file
+/// names are shown escaped ([`lines::Text::shown`]); into a pipe or a file,
+/// byte for byte.
+struct Printer {
+    escape_out: bool,
+    escape_err: bool,
+}
+
+impl Printer {
+    fn new() -> Printer {
+        Printer { escape_out: std::io::stdout().is_terminal(), escape_err: std::io::stderr().is_terminal() }
+    }
+
+    fn write(&self, t: &lines::Text) {
+        for p in &t.0 {
+            let one = lines::Text(vec![p.clone()]);
+            let _ = match p.stream {
+                Stream::Out => {
+                    let mut o = std::io::stdout().lock();
+                    o.write_all(&one.shown(Stream::Out, self.escape_out)).and_then(|()| o.flush())
+                }
+                Stream::Err => std::io::stderr().lock().write_all(&one.shown(Stream::Err, self.escape_err)),
+            };
+        }
+    }
+}
+
+impl Observer for Printer {
+    fn started(&mut self, step: &Step) {
+        self.write(&lines::leading(step));
+    }
+    fn ended(&mut self, step: &Step) {
+        self.write(&lines::tail(step));
+    }
+}
+
+/// The lines' printer, or (for `--json`, one document at the end) nothing.
+fn observer(json: bool) -> Box<dyn Observer> {
+    if json {
+        Box::new(Silent)
+    } else {
+        Box::new(Printer::new())
+    }
+}
 
 /// `upload NAME FILE`.
 pub fn upload(source: &Source, a: &UploadArgs) -> u8 {
     let name = a.name.as_bytes();
-    let step = upload::upload(source, name, &a.file, a.force);
+    let step = upload::upload_with(source, name, &a.file, a.force, observer(a.json).as_mut());
     let asked = Asked { command: "upload", name, file: Some(&a.file), nodeps: false, force: a.force, wait: None };
     finish(source, &asked, a.json, &[step], None)
 }
@@ -35,14 +83,16 @@ pub fn other_action(source: &Source, action_: Action, a: &ActionArgs) -> u8 {
 }
 
 fn action(source: &Source, command: &'static str, req: Request<'_>, json: bool) -> u8 {
-    let step = actions::run(source, req);
+    crate::interrupt::install();
+    let step = actions::run_with(source, req, observer(json).as_mut());
     let asked = Asked { command, name: req.name, file: None, nodeps: req.nodeps, force: false, wait: Some(req.wait) };
     finish(source, &asked, json, &[step], None)
 }
 
 /// `load FILE`.
 pub fn load(source: &Source, a: &LoadArgs) -> u8 {
-    let steps = upload::load(source, &a.file, a.nodeps, a.force, a.wait.wait);
+    crate::interrupt::install();
+    let steps = upload::load_with(source, &a.file, a.nodeps, a.force, a.wait.wait, observer(a.wait.json).as_mut());
     let name = upload::load_name(&a.file);
     let asked = Asked {
         command: "load",
@@ -55,11 +105,15 @@ pub fn load(source: &Source, a: &LoadArgs) -> u8 {
     finish(source, &asked, a.wait.json, &steps, Some(upload::load_ret(&steps)))
 }
 
-/// Prints the steps and returns the exit status (from `ret`, or the one
-/// step's).
+/// Writes the JSON document (the lines were written as the steps went) and
+/// returns the exit status: 128 + the signal's number if SIGINT or SIGTERM
+/// stopped a step, else xen-livepatch's from `ret` (or the one step's).
 fn finish(source: &Source, asked: &Asked<'_>, json: bool, steps: &[Step], ret: Option<i32>) -> u8 {
     let ret = ret.unwrap_or_else(|| steps.iter().map(Step::ret).find(|&r| r != 0).unwrap_or(0));
-    let status = exit_status(ret);
+    let status = match steps.iter().find_map(Step::interrupted) {
+        Some(sig) => crate::interrupt::exit_status(sig),
+        None => exit_status(ret),
+    };
     if json {
         let doc = report::render(asked, source.name(), steps, status);
         if let Err(e) = crate::output::write(None, &doc) {
@@ -67,13 +121,6 @@ fn finish(source: &Source, asked: &Asked<'_>, json: bool, steps: &[Step], ret: O
             return status.max(1);
         }
         return status;
-    }
-    // As xen-livepatch, stdout unbuffered: each piece is written in order.
-    for (stream, bytes) in lines::render_all(steps).0 {
-        let _ = match stream {
-            Stream::Out => std::io::stdout().lock().write_all(&bytes).and_then(|()| std::io::stdout().flush()),
-            Stream::Err => std::io::stderr().lock().write_all(&bytes),
-        };
     }
     let asked_xen = steps.iter().any(|s| {
         matches!(s.outcome, Outcome::GetFailed(_) | Outcome::Failed(_) | Outcome::Refused(Refusal::BuildIdUnknown(_)))

@@ -47,6 +47,7 @@ struct Document {
     wait_ns: Option<u64>,
     ok: bool,
     exit_status: u8,
+    interrupted: Option<String>,
     elapsed_ns: u64,
     steps: Vec<StepDoc>,
 }
@@ -122,6 +123,7 @@ pub fn result_word(o: &Outcome) -> &'static str {
         Outcome::TimedOut => "timed_out",
         Outcome::EndedWithError(_) => "ended_with_error",
         Outcome::EndedInWrongState { .. } => "ended_in_wrong_state",
+        Outcome::Interrupted { .. } => "interrupted",
     }
 }
 
@@ -193,6 +195,7 @@ pub fn render(asked: &Asked<'_>, source: &'static str, steps: &[Step], exit_stat
         wait_ns: asked.wait.map(nanos),
         ok: exit_status == 0,
         exit_status,
+        interrupted: steps.iter().find_map(Step::interrupted).map(crate::interrupt::name),
         elapsed_ns: steps.iter().map(|s| nanos(s.elapsed)).sum(),
         steps: steps.iter().map(step_doc).collect(),
     };

@@ -88,7 +88,8 @@ pub enum Outcome {
     Refused(Refusal),
     /// The first GET failed with this errno.
     GetFailed(i32),
-    /// The first GET said an action is still pending (rc -EAGAIN).
+    /// An action on the payload is still scheduled: its rc was -EAGAIN and
+    /// Xen answered the action with EBUSY.
     InProgress,
     /// The payload's state does not allow the action.
     WrongState {
@@ -106,6 +107,34 @@ pub enum Outcome {
         /// The state it ended in.
         state: u32,
     },
+    /// SIGINT or SIGTERM came ([`crate::interrupt`]): while waiting for the
+    /// action (`sent`), or before the step was asked for.
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+        /// Whether the hypervisor had been asked (the action may still
+        /// finish there).
+        sent: bool,
+    },
+}
+
+/// Told when a step asks the hypervisor (an upload, or an action it then
+/// waits for) and when it has ended, so that each step's lines are written
+/// as they become known, as xen-livepatch writes them.
+pub trait Observer {
+    /// The step is about to ask (or, for a payload with rc -EAGAIN, has
+    /// just asked) the hypervisor: its leading text is due.
+    fn started(&mut self, step: &Step);
+    /// The step has ended (its outcome is set).
+    fn ended(&mut self, step: &Step);
+}
+
+/// An observer that does nothing (the JSON document is written at the end).
+pub struct Silent;
+
+impl Observer for Silent {
+    fn started(&mut self, _: &Step) {}
+    fn ended(&mut self, _: &Step) {}
 }
 
 /// The last thing a GET said after the action.
@@ -183,12 +212,21 @@ impl Step {
             Outcome::GetFailed(e) | Outcome::Failed(e) | Outcome::EndedWithError(e) => *e,
             Outcome::InProgress | Outcome::TimedOut => libc::EAGAIN,
             Outcome::WrongState { .. } | Outcome::EndedInWrongState { .. } => -1,
+            Outcome::Interrupted { .. } => libc::EINTR,
         }
     }
 
     /// Whether the step ended as asked.
     pub fn ok(&self) -> bool {
         self.ret() == 0
+    }
+
+    /// The signal that stopped the step, if one did.
+    pub fn interrupted(&self) -> Option<i32> {
+        match self.outcome {
+            Outcome::Interrupted { signal, .. } => Some(signal),
+            _ => None,
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::actions::{self, Request};
 use crate::control::Control;
 use crate::elf;
-use crate::step::{Kind, Outcome, PayloadFacts, Refusal, Step, NAME_MAX};
+use crate::step::{Kind, Observer, Outcome, PayloadFacts, Refusal, Silent, Step, NAME_MAX};
 use std::fs::{File, Metadata};
 use std::io::Read as _;
 use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
@@ -22,17 +22,26 @@ pub const U32_MAX_SIZE: u64 = u32::MAX as u64;
 
 /// Uploads `file` as `name`; `force` skips the build-id comparison.
 pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step {
+    upload_with(ctl, name, file, force, &mut Silent)
+}
+
+/// [`upload`], telling `obs` when the upload is asked for and when it ended.
+pub fn upload_with(ctl: &impl Control, name: &[u8], file: &Path, force: bool, obs: &mut dyn Observer) -> Step {
     let t0 = Instant::now();
     let mut step = Step::new(Kind::Upload, name);
     step.file = Some(file.to_path_buf());
     step.outcome = match checked_payload(ctl, name, file, force, &mut step) {
-        Ok(bytes) => match ctl.upload(name, &bytes) {
-            Ok(()) => Outcome::Completed,
-            Err(e) => Outcome::Failed(e.errno()),
-        },
+        Ok(bytes) => {
+            obs.started(&step);
+            match ctl.upload(name, &bytes) {
+                Ok(()) => Outcome::Completed,
+                Err(e) => Outcome::Failed(e.errno()),
+            }
+        }
         Err(r) => Outcome::Refused(r),
     };
     step.elapsed = t0.elapsed();
+    obs.ended(&step);
     step
 }
 
@@ -146,17 +155,46 @@ pub fn load_name(file: &Path) -> Vec<u8> {
 /// `load FILE`: upload it under [`load_name`], apply it, and if the apply
 /// fails, unload it. The steps taken, in order.
 pub fn load(ctl: &impl Control, file: &Path, nodeps: bool, force: bool, wait: Duration) -> Vec<Step> {
+    load_with(ctl, file, nodeps, force, wait, &mut Silent)
+}
+
+/// [`load`], telling `obs` of each step. SIGINT or SIGTERM
+/// ([`crate::interrupt`]) stops it: during the apply's wait (no clean-up:
+/// the apply is still scheduled), or before the next step is asked for
+/// (that step is then recorded as interrupted, not sent).
+pub fn load_with(
+    ctl: &impl Control,
+    file: &Path,
+    nodeps: bool,
+    force: bool,
+    wait: Duration,
+    obs: &mut dyn Observer,
+) -> Vec<Step> {
     let name = load_name(file);
-    let up = upload(ctl, &name, file, force);
+    let up = upload_with(ctl, &name, file, force, obs);
     if !up.ok() {
         return vec![up];
     }
-    let apply = actions::run(ctl, Request { action: Action::Apply, name: &name, nodeps, wait });
-    if apply.ok() {
-        return vec![up, apply];
+    let mut steps = vec![up];
+    for action in [Action::Apply, Action::Unload] {
+        if let Some(signal) = crate::interrupt::requested() {
+            let mut s = Step::new(Kind::Act(action), &name);
+            s.outcome = Outcome::Interrupted { signal, sent: false };
+            obs.ended(&s);
+            steps.push(s);
+            break;
+        }
+        let nodeps = nodeps && action == Action::Apply;
+        let s = actions::run_with(ctl, Request { action, name: &name, nodeps, wait }, obs);
+        // Done when the apply succeeded, after the clean-up, or when a
+        // signal stopped the wait.
+        let done = s.ok() || action == Action::Unload || s.interrupted().is_some();
+        steps.push(s);
+        if done {
+            break;
+        }
     }
-    let unload = actions::run(ctl, Request { action: Action::Unload, name: &name, nodeps: false, wait });
-    vec![up, apply, unload]
+    steps
 }
 
 /// The status of a `load`: the upload's if it failed, else the apply's (the
@@ -349,6 +387,53 @@ mod tests {
         assert_eq!(outcomes, vec![Outcome::Completed, Outcome::EndedWithError(libc::EBUSY), Outcome::Completed]);
         assert_eq!(steps[2].after, After::Error(libc::ENOENT));
         assert_eq!(load_ret(&steps), libc::EBUSY);
+    }
+
+    /// Xen's model (the simulator) with `other` CHECKED and every action
+    /// pending for 30 s, and `other`'s apply scheduled.
+    #[cfg(feature = "sim")]
+    fn another_action_pending() -> crate::source::Source {
+        use xc_livepatch::sim::scenario::{parse, ScenarioHypervisor};
+        let sc = parse("interface 0x15\npending 30s\npayload other state=checked\n").unwrap();
+        let src = crate::source::Source::Sim(Box::new(ScenarioHypervisor::new(&sc)));
+        let o = ActionOptions { timeout_ns: 0, nodeps: false };
+        src.act(b"other", Action::Apply, o).unwrap();
+        src
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_load_refused_while_another_action_is_pending_is_unloaded_again() {
+        let src = another_action_pending();
+        let lp = livepatch(&src.build_id().unwrap());
+        let d = scratch(&[("f.livepatch", &lp)]);
+        let steps = load(&src, &d.path().join("f.livepatch"), false, false, Duration::from_millis(50));
+        let outcomes: Vec<_> = steps.iter().map(|s| s.outcome.clone()).collect();
+        // Xen set f's rc to -EAGAIN, then schedule_work said EBUSY.
+        assert_eq!(outcomes, vec![Outcome::Completed, Outcome::Failed(libc::EBUSY), Outcome::Completed]);
+        assert_eq!(steps[2].before, Some(Status { state: State::Checked, rc: -libc::EAGAIN }));
+        assert_eq!(src.status(b"f").map_err(|e| e.errno()), Err(libc::ENOENT));
+        assert_eq!(load_ret(&steps), libc::EBUSY);
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_payload_left_at_eagain_by_a_refused_apply_can_be_unloaded_and_a_pending_one_cannot() {
+        let src = another_action_pending();
+        let lp = livepatch(&src.build_id().unwrap());
+        let d = scratch(&[("f.livepatch", &lp)]);
+        assert_eq!(upload(&src, b"f", &d.path().join("f.livepatch"), false).outcome, Outcome::Completed);
+        let wait = Duration::from_millis(50);
+        let apply = actions::run(&src, Request { action: Action::Apply, name: b"f", nodeps: false, wait });
+        assert_eq!(apply.outcome, Outcome::Failed(libc::EBUSY));
+        // `other`'s apply is really scheduled: xen-livepatch's "in progress".
+        for a in [Action::Apply, Action::Revert, Action::Unload] {
+            let s = actions::run(&src, Request { action: a, name: b"other", nodeps: false, wait });
+            assert_eq!(s.outcome, Outcome::InProgress, "{a:?} of other");
+        }
+        let unload = actions::run(&src, Request { action: Action::Unload, name: b"f", nodeps: false, wait });
+        assert_eq!(unload.outcome, Outcome::Completed);
+        assert_eq!(unload.after, After::Error(libc::ENOENT));
     }
 
     #[test]

@@ -24,7 +24,16 @@
 #     the command under the fakexen shim and with --sim agree; a refusal
 #     uploads and acts on nothing (fakexen's counters); payload fixtures by
 #     tests/real-xen/gen-payloads.py for the scenario's build id and another;
-#     every --json document valid against cli/schema/xc-livepatch-action.schema.json.
+#     every --json document valid against cli/schema/xc-livepatch-action.schema.json;
+#  8. sequences of managing commands on one hypervisor (fakexen's
+#     FAKEXEN_STATE), xen-livepatch and the command side by side
+#     (cli/tests/manage/sequences), differences pinned in
+#     cli/tests/expected/manage/ID.all;
+#  9. `timeout -s INT` on a pending apply: the leading text before the
+#     wait, `interrupted`, one line, exit 130.
+# CLI_PARTS="manage sequences" runs only the parts whose function is named
+# (table dump json promtool_check node_exporter closed_pipe manage
+# sequences interrupted; the cargo test and PromQL parts are "bash" and "$PY").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -65,6 +74,7 @@ trap cleanup EXIT
 ok=0; bad=0
 part() { # NAME COMMAND...
   local name=$1; shift
+  [ -z "${CLI_PARTS:-}" ] || [[ " $CLI_PARTS " == *" $1 "* ]] || return 0
   local t0=$SECONDS
   echo "--- $name"
   if "$@"; then ok=$((ok + 1)); echo "--- $name: ok ($((SECONDS - t0)) s)"; else bad=$((bad + 1)); echo "--- $name: FAILED ($((SECONDS - t0)) s)"; fi
@@ -320,6 +330,79 @@ manage() {
   [ "$f" -eq 0 ]
 }
 part "upload/apply/revert/replace/unload/load vs xen-livepatch (fakexen), --sim, --json" manage
+
+# 8.
+# pin_or_compare ID OURS REAL: equal, or ours equal to the pinned
+# cli/tests/expected/manage/ID.all and real not (CLI_UPDATE=1 rewrites it).
+pin_or_compare() {
+  local id=$1 ours=$2 real=$3 exp=cli/tests/expected/manage/$1.all
+  if [ "${CLI_UPDATE:-0}" = 1 ]; then
+    if cmp -s "$ours" "$real"; then rm -f "$exp"; else cp "$ours" "$exp"; fi
+  fi
+  if [ -f "$exp" ]; then
+    cmp -s "$exp" "$ours" || { echo "  $id differs from $exp:"; diff "$exp" "$ours" | head -n 12 | sed 's/^/    /'; return 1; }
+    cmp -s "$exp" "$real" && { echo "  $exp pins a difference that is gone: remove it"; return 1; }
+    echo "  $id: differs from xen-livepatch as pinned in $exp"
+  else
+    cmp -s "$ours" "$real" || { echo "  $id differs from xen-livepatch:"; diff "$real" "$ours" | head -n 12 | sed 's/^/    /'; return 1; }
+    echo "  $id: identical to xen-livepatch"
+  fi
+}
+
+sequences() {
+  local p=0 f=0 id scn steps who step xargs st
+  [ -d "$work/fx/p" ] || fixtures || return 1
+  while read -r id scn steps; do
+    case $id in ''|'#'*) continue ;; esac
+    for who in real ours; do
+      st=$work/seq.$id.$who.state
+      : >"$st"; : >"$work/seq.$id.$who"
+      while read -r step; do
+        [ -n "$step" ] || continue
+        xargs=$step
+        [ $who = real ] && xargs=$(sed -E 's/ --wait [^ ]+//' <<<"$step")
+        # shellcheck disable=SC2086 # a step is words
+        (
+          cd "$work/fx" || exit 1
+          if [ $who = real ]; then prog=$XL; else prog=$CLI; fi
+          FAKEXEN_SCENARIO=$root/cli/tests/manage/$scn.scn FAKEXEN_STATE=$st FAKEXEN_LOG=$work/seq.$id.fxlog \
+            LD_PRELOAD="$FX" "$prog" $xargs >"$work/seq.out" 2>"$work/seq.err"
+          echo "--- exit $?" >"$work/seq.rc"
+        )
+        { echo "\$ $step"; cat "$work/seq.out"; echo "--- stderr"; cat "$work/seq.err"; cat "$work/seq.rc"; } >>"$work/seq.$id.$who"
+      done < <(tr ';' '\n' <<<"$steps" | sed 's/^ *//; s/ *$//')
+    done
+    if pin_or_compare "$id" "$work/seq.$id.ours" "$work/seq.$id.real"; then p=$((p + 1)); else f=$((f + 1)); fi
+  done <cli/tests/manage/sequences
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "sequences of managing commands on one hypervisor vs xen-livepatch (fakexen state)" sequences
+
+# 9. `timeout -s INT` on an action that stays pending (30 s), under the
+#    fakexen shim and with --sim: the leading text was written before the
+#    wait, the signal ends it with `interrupted` and one line, exit 130.
+interrupted() {
+  local p=0 f=0 mode scn=$root/cli/tests/manage/pending.scn o=$work/int
+  for mode in fx sim; do
+    if [ $mode = fx ]; then
+      FAKEXEN_SCENARIO=$scn FAKEXEN_LOG=$work/int.fxlog LD_PRELOAD="$FX" \
+        timeout --preserve-status -s INT 5 "$CLI" apply other --wait 60s >"$o.out" 2>"$o.err"
+    else
+      timeout --preserve-status -s INT 5 "$CLI" --sim "$scn" apply other --wait 60s >"$o.out" 2>"$o.err"
+    fi
+    echo $? >"$o.rc"
+    if [ "$(cat "$o.rc")" = 130 ] && [ "$(cat "$o.out")" = "Applying other... interrupted" ] &&
+      [ "$(wc -l <"$o.err")" = 1 ] && grep -q '^xc-livepatch: SIGINT: stopped waiting for the apply of other; at the last read it was CHECKED with rc -11 ' "$o.err"; then
+      p=$((p + 1)); echo "  $mode: exit 130, stdout $(cat "$o.out"), $(cut -c1-60 "$o.err")..."
+    else
+      f=$((f + 1)); echo "  FAIL $mode: exit $(cat "$o.rc"), stdout '$(cat "$o.out")', stderr '$(cat "$o.err")'"
+    fi
+  done
+  echo "$p passed, $f failed"
+  [ "$f" -eq 0 ]
+}
+part "timeout -s INT on a pending apply (fakexen and --sim)" interrupted
 
 echo "32-cli: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]
