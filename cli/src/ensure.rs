@@ -17,7 +17,7 @@ use crate::args::EnsureArgs;
 use crate::control::Control;
 use crate::plan::{self, Loaded, Observed, PayloadFile, Target};
 use crate::source::Source;
-use crate::step::{After, Outcome, Step, CHECKED};
+use crate::step::{After, Observer, Outcome, Step, CHECKED};
 use crate::{elf, interrupt, upload};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::PathBuf;
@@ -213,13 +213,17 @@ fn stop(run: &mut Run, status: u8, message: String) -> bool {
     false
 }
 
-/// Runs one planned step.
-fn run_step(source: &Source, s: &plan::Step, target: &Target, files: &[PathBuf], wait: Duration) -> Step {
-    let act = |action, name: &[u8]| actions::run(source, Request { action, name, nodeps: false, wait });
+/// Runs one planned step, its lines written as it goes by `obs`.
+fn run_step(source: &Source, s: &plan::Step, run: &Run, wait: Duration, obs: &mut dyn Observer) -> Step {
+    let Some(target) = &run.target else { return Step::new(crate::step::Kind::Upload, b"") };
+    let mut act = |action, name: &[u8]| actions::run_with(source, Request { action, name, nodeps: false, wait }, obs);
     match s {
         // The planner checked the files' xen_depends against the build id
         // read once for the plan: the upload does not read it again.
-        plan::Step::Upload { index } => upload::upload(source, &target.stack[*index].name, &files[*index], true),
+        plan::Step::Upload { index } => {
+            let (name, file) = (&target.stack[*index].name, &run.files[*index]);
+            upload::upload_with(source, name, file, true, obs)
+        }
         plan::Step::Apply { name } => act(Action::Apply, name),
         plan::Step::Revert { name } => act(Action::Revert, name),
         plan::Step::Replace { name } => act(Action::Replace, name),
@@ -240,19 +244,25 @@ fn ended_checked(step: &Step) -> bool {
 }
 
 /// Runs the plan; stops at the first failing step or at a signal.
-fn run_plan(source: &Source, a: &EnsureArgs, run: &mut Run, out: &mut dyn FnMut(&Ran)) {
+fn run_plan(source: &Source, a: &EnsureArgs, run: &mut Run, obs: &mut dyn Observer) {
     let Some(target) = run.target.clone() else { return };
+    let plan = run.plan.clone();
     let mut uploaded: Vec<&[u8]> = Vec::new();
-    for (index, s) in run.plan.iter().enumerate() {
+    for (index, s) in plan.iter().enumerate() {
         if let Some(sig) = interrupt::requested() {
             run.interrupted = Some(sig);
             break;
         }
-        let step = run_step(source, s, &target, &run.files, a.wait.wait);
+        let step = run_step(source, s, run, a.wait.wait, obs);
         let ok = step.ok();
-        let ran = Ran { index, cleanup: false, step };
-        out(&ran);
-        run.ran.push(ran);
+        let signal = step.interrupted();
+        run.ran.push(Ran { index, cleanup: false, step });
+        if let Some(sig) = signal {
+            // The signal came while the step's action was pending: the
+            // hypervisor finishes it; the list after waits for that.
+            run.interrupted = Some(sig);
+            break;
+        }
         if let (true, plan::Step::Upload { index: i }) = (ok, s) {
             uploaded.push(&target.stack[*i].name);
         }
@@ -263,10 +273,12 @@ fn run_plan(source: &Source, a: &EnsureArgs, run: &mut Run, out: &mut dyn FnMut(
         let name = step_name(s, &target).to_vec();
         let acted = matches!(s, plan::Step::Apply { .. } | plan::Step::Replace { .. });
         if acted && uploaded.contains(&name.as_slice()) && ended_checked(last) {
+            if !a.wait.json {
+                crate::ensure_render::print_cleanup(&name);
+            }
             let req = Request { action: Action::Unload, name: &name, nodeps: false, wait: a.wait.wait };
-            let ran = Ran { index, cleanup: true, step: actions::run(source, req) };
-            out(&ran);
-            run.ran.push(ran);
+            let step = actions::run_with(source, req, obs);
+            run.ran.push(Ran { index, cleanup: true, step });
         }
         break;
     }
@@ -290,18 +302,16 @@ pub fn ensure(source: &Source, a: &EnsureArgs) -> u8 {
             crate::ensure_render::print_plan(&run);
         }
         if !a.dry_run {
-            let mut out = |r: &Ran| {
-                if !json {
-                    crate::ensure_render::print_step(r)
-                }
-            };
-            run_plan(source, a, &mut run, &mut out);
+            run_plan(source, a, &mut run, crate::manage::observer(json).as_mut());
         }
         // Nothing run, nothing changed: the list before is the list after
         // (a no-change run lists once).
-        run.after = match run.ran.is_empty() {
-            true => run.before.clone(),
-            false => source.snapshot().ok().map(|s| s.payloads),
+        run.after = match (run.ran.is_empty(), run.interrupted) {
+            (true, _) => run.before.clone(),
+            (false, None) => source.snapshot().ok().map(|s| s.payloads),
+            // An action the signal left pending ends within --wait: report
+            // the state it leaves.
+            (false, Some(_)) => settled_list(source, a.wait.wait).ok(),
         };
         conclude(&mut run);
     }
@@ -312,12 +322,12 @@ pub fn ensure(source: &Source, a: &EnsureArgs) -> u8 {
 /// The exit status and summary of a run that planned.
 fn conclude(run: &mut Run) {
     let failed = run.ran.iter().find(|r| !r.cleanup && !r.step.ok());
-    if let Some(f) = failed {
-        run.exit_status = crate::step::exit_status(f.step.ret());
-        run.message = Some(crate::ensure_render::failure_line(run, f));
-    } else if let Some(sig) = run.interrupted {
+    if let Some(sig) = run.interrupted {
         run.exit_status = interrupt::exit_status(sig);
         run.message = Some(crate::ensure_render::interrupted_line(run, sig));
+    } else if let Some(f) = failed {
+        run.exit_status = crate::step::exit_status(f.step.ret());
+        run.message = Some(crate::ensure_render::failure_line(run, f));
     }
 }
 

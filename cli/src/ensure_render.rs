@@ -3,7 +3,6 @@
 //! (schema: `cli/schema/xc-livepatch-ensure.schema.json`).
 
 use crate::ensure::{step_name, Ran, Run};
-use crate::lines::{self, Stream};
 use crate::plan::{self, PayloadFile, Target};
 use crate::step::state_name;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -57,20 +56,10 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// One step's lines, as the step's own subcommand prints them.
-pub fn print_step(r: &Ran) {
-    if r.cleanup {
-        let name = lossy(&r.step.name);
-        out(format!("ensure: unloading {name} again: this run uploaded it and could not apply it\n").as_bytes());
-    }
-    for (stream, bytes) in lines::render_all(std::slice::from_ref(&r.step)).0 {
-        match stream {
-            Stream::Out => out(&bytes),
-            Stream::Err => {
-                let _ = std::io::stderr().lock().write_all(&bytes);
-            }
-        }
-    }
+/// Before the unload of a payload this run uploaded and could not apply.
+pub fn print_cleanup(name: &[u8]) {
+    let name = lossy(name);
+    out(format!("ensure: unloading {name} again: this run uploaded it and could not apply it\n").as_bytes());
 }
 
 /// `a APPLIED, b CHECKED` of the list after the run.
@@ -101,13 +90,20 @@ pub fn failure_line(run: &Run, failed: &Ran) -> String {
     )
 }
 
-/// The summary of a run stopped by SIGINT or SIGTERM.
+/// The summary of a run stopped by SIGINT or SIGTERM: between two steps,
+/// or while a step's action was pending (the hypervisor finishes it).
 pub fn interrupted_line(run: &Run, sig: i32) -> String {
-    let done = run.ran.iter().filter(|r| !r.cleanup).count();
+    let (n, sig) = (run.plan.len(), signal_name(sig));
+    let when = match run.ran.last() {
+        Some(r) if r.step.interrupted().is_some() => format!(
+            "during step {} of {n} ({}), its action sent and left to the hypervisor to finish",
+            r.index + 1,
+            describe(run, &run.plan[r.index])
+        ),
+        _ => format!("after step {} of {n}, at a step boundary", run.ran.len()),
+    };
     format!(
-        "xc-livepatch: ensure: interrupted by {} after step {done} of {}, at a step boundary; the state now: {}; run ensure again to finish\n",
-        signal_name(sig),
-        run.plan.len(),
+        "xc-livepatch: ensure: interrupted by {sig} {when}; the state now: {}; run ensure again to finish\n",
         state_now(run)
     )
 }

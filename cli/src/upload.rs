@@ -395,7 +395,7 @@ mod tests {
     fn another_action_pending() -> crate::source::Source {
         use xc_livepatch::sim::scenario::{parse, ScenarioHypervisor};
         let sc = parse("interface 0x15\npending 30s\npayload other state=checked\n").unwrap();
-        let src = crate::source::Source::Sim(Box::new(ScenarioHypervisor::new(&sc)));
+        let src = crate::source::Source::Sim(Box::new(ScenarioHypervisor::new(&sc)), None);
         let o = ActionOptions { timeout_ns: 0, nodeps: false };
         src.act(b"other", Action::Apply, o).unwrap();
         src
