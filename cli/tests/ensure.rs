@@ -114,7 +114,7 @@ fn a_two_payload_stack_is_reached_from_empty_and_a_second_run_plans_nothing() {
 fn dry_run_prints_the_plan_and_changes_nothing() {
     let hv = Hv::new("");
     hv.ensure(&["p/base.livepatch"], 0);
-    let before = std::fs::read(hv.path("state")).unwrap();
+    let before = std::fs::read_to_string(hv.path("state")).unwrap();
     let out = hv.ensure(&[&["--dry-run", "--replace", "--prune"], &["p/cum.livepatch"][..]].concat(), 0);
     assert!(
         out.contains(
@@ -123,12 +123,12 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         "{out}"
     );
     assert!(out.contains("dry run: nothing done"), "{out}");
-    assert_eq!(std::fs::read(hv.path("state")).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(hv.path("state")).unwrap(), before, "the state changed");
     let d = hv.json(&["--dry-run", "p/base.livepatch", "p/top2.livepatch"], 0);
     assert_eq!((d["dry_run"].clone(), d["changed"].clone()), (true.into(), false.into()));
     assert_eq!(d["plan"].as_array().unwrap().len(), 2);
     assert_eq!(d["steps"], serde_json::json!([]));
-    assert_eq!(std::fs::read(hv.path("state")).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(hv.path("state")).unwrap(), before, "the state changed");
 }
 
 #[test]
