@@ -56,7 +56,14 @@ pub struct Held {
 /// Takes the lock on `path`, waiting at most `wait` for another driver to
 /// let go. The error is one line (without the program's name).
 pub fn acquire(path: &Path, wait: Duration) -> Result<Held, String> {
-    let mut file = open(path).map_err(|e| format!("cannot open the lock file {}: {e}", path.display()))?;
+    let mut file = open(path).map_err(|e| {
+        let hint = match e.raw_os_error() {
+            Some(libc::ENOENT) => format!("; no {} here? {LOCK_ENV}=PATH names another lock file", dir_of(path)),
+            Some(libc::ELOOP) => "; it is a symbolic link, not followed".into(),
+            _ => String::new(),
+        };
+        format!("cannot open the lock file {}: {e}{hint}", path.display())
+    })?;
     let deadline = Instant::now().checked_add(wait);
     loop {
         match try_flock(&file) {
@@ -76,12 +83,26 @@ pub fn acquire(path: &Path, wait: Duration) -> Result<Held, String> {
     Ok(Held { _file: file })
 }
 
+/// Opens (creating) the lock file, never through a symbolic link (the
+/// directory is world-writable: a link planted there must not make the PID
+/// overwrite another file), and only a regular file.
 fn open(path: &Path) -> std::io::Result<File> {
-    let rw = File::options().read(true).write(true).create(true).mode(0o644).custom_flags(libc::O_CLOEXEC).open(path);
-    match rw {
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => File::open(path),
-        r => r,
+    let flags = libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let rw = File::options().read(true).write(true).create(true).mode(0o644).custom_flags(flags).open(path);
+    let file = match rw {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            File::options().read(true).custom_flags(flags).open(path)?
+        }
+        r => r?,
+    };
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
     }
+    Ok(file)
+}
+
+fn dir_of(path: &Path) -> String {
+    path.parent().map_or_else(|| ".".into(), |d| d.display().to_string())
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: `Ok(false)` when another holds it.
@@ -159,6 +180,22 @@ mod tests {
         acquire(&p, Duration::from_secs(30)).unwrap();
         assert!(t0.elapsed() >= Duration::from_millis(90));
         t.join().unwrap();
+    }
+
+    #[test]
+    fn a_symbolic_link_or_a_missing_directory_is_one_line_and_nothing_written() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = d.path().join("l");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let e = acquire(&link, Duration::ZERO).unwrap_err();
+        assert!(e.contains("symbolic link, not followed"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        let e = acquire(&d.path().join("none/l"), Duration::ZERO).unwrap_err();
+        assert!(e.contains("No such file or directory") && e.contains(LOCK_ENV), "{e}");
+        let e = acquire(d.path(), Duration::ZERO).unwrap_err();
+        assert!(e.contains("cannot open the lock file"), "{e}");
     }
 
     #[test]
