@@ -22,7 +22,8 @@
 //!   hypervisor's build id, each next one on the build id of the file before
 //!   it (with `--replace`, the stack is one file made against the hypervisor);
 //! - `--replace` would need a REPLACE of a payload with vetoing hooks
-//!   (pre/post apply/revert): Xen refuses it (EOPNOTSUPP);
+//!   (pre/post apply/revert): Xen refuses it (EOPNOTSUPP); the cumulative
+//!   payload is put in place by REPLACE even when nothing is applied;
 //! - a loaded payload of a target name has LIST metadata other than its
 //!   file's `.modinfo`, and `--reload` is not given (both are shown); with
 //!   `--reload` it is unloaded (reverted first when it is the top of the
@@ -182,12 +183,16 @@ impl Step {
         }
     }
 
-    /// One line: `upload NAME from FILE`, `apply NAME`, ... (bytes other
-    /// than printable ASCII escaped as `\xNN`).
+    /// One line: `upload NAME from FILE` (`upload NAME` when the file's path
+    /// is not given), `apply NAME`, ... (bytes other than printable ASCII,
+    /// and `\`, escaped as `\xNN`).
     pub fn describe(&self, target: &Target) -> String {
         let name = show(self.name(target));
         match self {
-            Step::Upload { index } => format!("upload {name} from {}", show(&target.stack[*index].file)),
+            Step::Upload { index } => match &target.stack[*index].file {
+                file if file.is_empty() => format!("upload {name}"),
+                file => format!("upload {name} from {}", show(file)),
+            },
             Step::Replace { .. } => format!("replace all applied payloads with {name}"),
             _ => format!("{} {name}", self.verb()),
         }

@@ -226,3 +226,96 @@ impl Xen {
         Ok(())
     }
 }
+
+/// The model against the rules read in livepatch.c, one call each.
+mod tests {
+    use super::super::table_tests::file;
+    use super::*;
+
+    fn xen_with(files: &[&PayloadFile], applied: &[&str]) -> Xen {
+        let mut x = Xen::new(b"H");
+        files.iter().for_each(|f| x.upload(f).unwrap());
+        applied.iter().for_each(|n| x.apply(n.as_bytes()).unwrap());
+        x
+    }
+
+    #[test]
+    fn upload_refuses_a_loaded_name_or_build_id_and_another_hypervisors_file() {
+        let (a, b) = (file("a", "A", "H"), file("b", "B", "A"));
+        let mut x = xen_with(&[&a], &[]);
+        assert_eq!(x.upload(&a), Err(Fail::Errno(EEXIST)));
+        let mut same_id = b.clone();
+        same_id.build_id = a.build_id.clone();
+        assert_eq!(x.upload(&same_id), Err(Fail::Errno(EEXIST)));
+        let mut other = b.clone();
+        other.xen_depends = b"G".to_vec();
+        assert_eq!(x.upload(&other), Err(Fail::Errno(EINVAL)));
+        other = b.clone();
+        other.depends = None;
+        assert_eq!(x.upload(&other), Err(Fail::Errno(EINVAL)));
+        other.name = vec![b'n'; 128];
+        assert_eq!(x.upload(&other), Err(Fail::Errno(EINVAL)));
+        assert_eq!(x.upload(&b), Ok(()));
+        assert_eq!(x.observe().loaded.iter().map(|p| p.state).collect::<Vec<_>>(), [CHECKED, CHECKED]);
+    }
+
+    #[test]
+    fn apply_checks_depends_against_the_top_and_the_reapply_rule() {
+        let (a, b, u) = (file("a", "A", "H"), file("b", "B", "A"), file("u", "U", "H"));
+        let mut x = xen_with(&[&a, &b], &[]);
+        assert_eq!(x.apply(b"b"), Err(Fail::Errno(EINVAL)), "b is not on the hypervisor");
+        assert_eq!(x.apply(b"a"), Ok(()));
+        assert_eq!(x.apply(b"a"), Err(Fail::NoOp));
+        assert_eq!(x.apply(b"b"), Ok(()));
+        assert_eq!(x.applied, [b"a".to_vec(), b"b".to_vec()]);
+        let mut u = u;
+        u.safe_to_reapply = false;
+        let mut x = xen_with(&[&u], &["u"]);
+        assert_eq!(x.revert(b"u"), Ok(()));
+        assert_eq!(x.apply(b"u"), Err(Fail::Rc(-EINVAL)));
+        assert_eq!((x.get(b"u").unwrap().state, x.get(b"u").unwrap().rc), (CHECKED, -EINVAL));
+        assert_eq!(x.unload(b"u").and_then(|_| x.upload(&u)).and_then(|_| x.apply(b"u")), Ok(()));
+    }
+
+    #[test]
+    fn only_the_top_is_reverted_and_only_checked_is_unloaded() {
+        let (a, b) = (file("a", "A", "H"), file("b", "B", "A"));
+        let mut x = xen_with(&[&a, &b], &["a", "b"]);
+        assert_eq!(x.revert(b"a"), Err(Fail::Errno(EBUSY)));
+        assert_eq!(x.unload(b"b"), Err(Fail::Errno(EINVAL)));
+        assert_eq!(x.revert(b"b"), Ok(()));
+        assert_eq!(x.revert(b"b"), Err(Fail::NoOp));
+        assert!(x.get(b"b").unwrap().reverted);
+        assert_eq!(x.unload(b"b"), Ok(()));
+        assert_eq!(x.unload(b"b"), Err(Fail::Errno(ENOENT)));
+    }
+
+    #[test]
+    fn replace_wants_the_hypervisor_no_vetoing_hooks_and_leaves_the_others_reverted() {
+        let (a, b, q) = (file("a", "A", "H"), file("b", "B", "A"), file("q", "Q", "H"));
+        let mut x = xen_with(&[&a, &b, &q], &["a", "b"]);
+        let mut veto = file("v", "V", "H");
+        veto.vetoing_hooks = true;
+        x.upload(&veto).unwrap();
+        assert_eq!(x.replace(b"v"), Err(Fail::Errno(EOPNOTSUPP)), "the new one's hooks");
+        assert_eq!(x.replace(b"b"), Err(Fail::NoOp));
+        assert_eq!(x.replace(b"q"), Ok(()));
+        assert_eq!(x.applied, [b"q".to_vec()]);
+        assert!(x.get(b"a").unwrap().reverted && x.get(b"b").unwrap().state == CHECKED);
+        let mut x = xen_with(&[&veto, &q], &["v"]);
+        assert_eq!(x.replace(b"q"), Err(Fail::Errno(EOPNOTSUPP)), "an applied one's hooks");
+        let mut x = xen_with(&[&a, &b], &[]);
+        assert_eq!(x.replace(b"b"), Err(Fail::Errno(EINVAL)), "b is not made against the hypervisor");
+    }
+
+    #[test]
+    fn a_pending_action_makes_every_other_action_ebusy_but_not_unload_of_another() {
+        let (a, x_) = (file("a", "A", "H"), file("x", "X", "H"));
+        let mut x = xen_with(&[&a, &x_], &[]);
+        x.payloads[0].rc = -EAGAIN;
+        assert_eq!(x.apply(b"a"), Err(Fail::Errno(EBUSY)));
+        assert_eq!(x.apply(b"x"), Err(Fail::Errno(EBUSY)));
+        assert_eq!(x.unload(b"a"), Err(Fail::Errno(EBUSY)));
+        assert_eq!(x.unload(b"x"), Ok(()));
+    }
+}

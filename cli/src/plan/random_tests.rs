@@ -62,6 +62,13 @@ fn universe(rng: &mut Rng) -> Vec<PayloadFile> {
 /// A start state: random calls, each kept only if Xen accepts it.
 fn random_start(rng: &mut Rng, files: &[PayloadFile]) -> Xen {
     let mut x = Xen::new(b"H");
+    if rng.one_in(3) {
+        // A stack applied first, so that more states hold several applied.
+        let len = 1 + rng.below(3);
+        for f in chain(rng, files, len) {
+            let _ = x.upload(&f).and_then(|_| x.apply(&f.name));
+        }
+    }
     for _ in 0..rng.below(16) {
         let name = match x.payloads.len() {
             0 => rng.pick(files).name.clone(),
@@ -82,12 +89,10 @@ fn random_start(rng: &mut Rng, files: &[PayloadFile]) -> Xen {
     x
 }
 
-/// A target: a chain from the hypervisor (sometimes broken), or one
-/// cumulative payload; random --absent names, --prune, --reload.
-fn random_target(rng: &mut Rng, files: &[PayloadFile]) -> Target {
-    let mut t = Target { replace: rng.one_in(4), prune: rng.one_in(3), reload: rng.one_in(3), ..Target::default() };
-    let len = if t.replace { 1 } else { rng.below(4) };
-    let mut below = b"H".to_vec();
+/// Up to `len` files, each stacking on the one before (the first on the
+/// hypervisor); one in twelve picks a file at random instead.
+fn chain(rng: &mut Rng, files: &[PayloadFile], len: usize) -> Vec<PayloadFile> {
+    let (mut out, mut below) = (Vec::new(), b"H".to_vec());
     for _ in 0..len {
         let on: Vec<&PayloadFile> = files.iter().filter(|f| f.depends.as_ref() == Some(&below)).collect();
         let f = match on.is_empty() {
@@ -96,8 +101,17 @@ fn random_target(rng: &mut Rng, files: &[PayloadFile]) -> Target {
             false => *rng.pick(&on),
         };
         below = f.build_id.clone().unwrap();
-        t.stack.push(f.clone());
+        out.push(f.clone());
     }
+    out
+}
+
+/// A target: a chain from the hypervisor (sometimes broken), or one
+/// cumulative payload; random --absent names, --prune, --reload.
+fn random_target(rng: &mut Rng, files: &[PayloadFile]) -> Target {
+    let mut t = Target { replace: rng.one_in(4), prune: rng.one_in(3), reload: rng.one_in(3), ..Target::default() };
+    let len = if t.replace { 1 } else { rng.below(4) };
+    t.stack = chain(rng, files, len);
     for n in ["a", "b", "x", "y", "q"] {
         if rng.one_in(6) && !t.stack.iter().any(|f| f.name == n.as_bytes()) {
             t.absent.push(n.as_bytes().to_vec());
@@ -166,7 +180,7 @@ fn one_case(x: &Xen, t: &Target, tally: &mut Tally) -> Result<(), String> {
                     return Err(format!("refusal whose facts do not hold: {r}"))
                 }
                 _ => {
-                    if let Some(n) = shortest(x, t, false, 12) {
+                    if let Some(n) = shortest(x, t, false, 20) {
                         return Err(format!("refused ({r}), but {n} allowed calls reach the target"));
                     }
                 }
@@ -202,4 +216,45 @@ fn random_states_and_targets_are_reached_or_rightly_refused_and_no_step_is_refus
     for kind in ["BrokenChain", "MetadataDiffers", "WouldRevert", "UnknownOrder", "VetoingHooks", "Pending"] {
         assert!(tally.refused.get(kind).is_some_and(|&n| n > 0), "no {kind} refusal: {tally:?}");
     }
+}
+
+#[test]
+fn any_input_gives_a_plan_or_a_refusal_without_panicking() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let bytes = |rng: &mut Rng, n: usize| -> Vec<u8> { (0..rng.below(n)).map(|_| *rng.pick(b"ab\0\xffH")).collect() };
+    let mut planned = 0;
+    for _ in 0..20_000 {
+        let loaded = (0..rng.below(5))
+            .map(|_| Loaded {
+                name: bytes(&mut rng, 3),
+                state: *rng.pick(&[0, 1, 2, 3, u32::MAX]),
+                rc: *rng.pick(&[0, -libc::EAGAIN, -libc::EINVAL, i32::MIN]),
+                metadata: bytes(&mut rng, 3),
+            })
+            .collect();
+        let observed = Observed { hypervisor_build_id: bytes(&mut rng, 2), loaded };
+        let stack = (0..rng.below(4))
+            .map(|_| PayloadFile {
+                name: bytes(&mut rng, 3),
+                build_id: (!rng.one_in(4)).then(|| bytes(&mut rng, 2)),
+                depends: (!rng.one_in(4)).then(|| bytes(&mut rng, 2)),
+                xen_depends: bytes(&mut rng, 2),
+                vetoing_hooks: rng.one_in(2),
+                safe_to_reapply: rng.one_in(2),
+                modinfo: bytes(&mut rng, 3),
+                ..PayloadFile::default()
+            })
+            .collect();
+        let absent = (0..rng.below(3)).map(|_| bytes(&mut rng, 3)).collect();
+        let (replace, prune, reload) = (rng.one_in(2), rng.one_in(2), rng.one_in(2));
+        let target = Target { stack, replace, absent, prune, reload };
+        match plan(&observed, &target) {
+            Ok(p) => {
+                planned += 1;
+                p.steps.iter().for_each(|s| assert!(!s.describe(&target).is_empty()));
+            }
+            Err(r) => assert!(!r.to_string().contains('\n')),
+        }
+    }
+    assert!(planned > 100, "only {planned} inputs planned");
 }

@@ -122,7 +122,7 @@ impl fmt::Display for Refusal {
             ListedTwice { name } => write!(f, "the hypervisor lists '{}' twice", show(name)),
             MetadataDiffers { name, loaded, file } => write!(
                 f,
-                "'{}' is loaded with metadata '{}', its file has '{}': another payload of that name (--reload replaces it)",
+                "'{}' is loaded with metadata '{}', its file has '{}': another payload of that name (--reload unloads it and uploads the file)",
                 show(name),
                 show(loaded),
                 show(file)

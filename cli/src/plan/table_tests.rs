@@ -179,12 +179,14 @@ fn steps_and_refusals_render_as_one_line_each() {
     let p = super::plan(&Observed { hypervisor_build_id: H.to_vec(), loaded: vec![] }, &t).unwrap();
     let lines: Vec<String> = p.steps.iter().map(|s| s.describe(&t)).collect();
     assert_eq!(lines, ["upload a\\x1b from /p/a.livepatch", "apply a\\x1b"]);
+    t.stack[0].file.clear();
+    assert_eq!(Step::Upload { index: 0 }.describe(&t), "upload a\\x1b");
     let r = Step::Replace { name: b"cum".to_vec() };
     assert_eq!((r.describe(&t), r.verb()), ("replace all applied payloads with cum".to_string(), "replace"));
     let refusal = Refusal::MetadataDiffers { name: b"a".to_vec(), loaded: b"v=1\0".to_vec(), file: b"v=2\0".to_vec() };
     assert_eq!(
         refusal.to_string(),
-        "'a' is loaded with metadata 'v=1\\x00', its file has 'v=2\\x00': another payload of that name (--reload replaces it)"
+        "'a' is loaded with metadata 'v=1\\x00', its file has 'v=2\\x00': another payload of that name (--reload unloads it and uploads the file)"
     );
     let chain = Refusal::BrokenChain { name: b"b".to_vec(), depends: vec![0xab], below: None, expected: vec![0x01] };
     assert_eq!(

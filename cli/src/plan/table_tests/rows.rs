@@ -65,6 +65,7 @@ fn a_target_that_holds_plans_nothing() {
     check("a b applied -> a (b stays on top)", &ab, stack(&[&f.a]), Steps(&[]));
     let axa = [Up(f.a.clone()), Ap("a"), Up(f.xa.clone()), Ap("x")];
     check("a, x on a applied -> a", &axa, stack(&[&f.a]), Steps(&[]));
+    check("vetoing v checked -> v (no REPLACE)", &[Up(f.v.clone())], stack(&[&f.v]), Steps(&["ap v"]));
     check("u applied -> u", &[Up(f.u.clone()), Ap("u")], stack(&[&f.u]), Steps(&[]));
     check("empty -> nothing", &[], stack(&[]), Steps(&[]));
     check("x checked -> nothing (no prune)", &[Up(f.x.clone())], stack(&[]), Steps(&[]));
@@ -245,5 +246,20 @@ fn replace_with_an_applied_payload_without_a_file_is_left_to_xen() {
         &v,
         t,
         XenRefusesAt(&["up cum", "rp cum"], 1, Fail::Errno(libc::EOPNOTSUPP)),
+    );
+}
+
+#[test]
+fn a_build_id_loaded_under_another_name_is_left_to_xen() {
+    // LIST shows no build ids: a's file loaded as "x" makes a's upload EEXIST.
+    let f = files();
+    let mut a_as_x = f.a.clone();
+    a_as_x.name = b"x".to_vec();
+    let s = [Up(a_as_x)];
+    check(
+        "a's file loaded as x -> a",
+        &s,
+        stack(&[&f.a]),
+        XenRefusesAt(&["up a", "ap a"], 0, Fail::Errno(libc::EEXIST)),
     );
 }
