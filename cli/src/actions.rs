@@ -347,6 +347,44 @@ mod tests {
         assert_eq!((s.outcome, s.after), (Outcome::Completed, After::Status(Status { state: State::Applied, rc: 0 })));
     }
 
+    /// Counts the observer's calls.
+    #[derive(Default)]
+    struct Counting {
+        started: u32,
+        ended: u32,
+    }
+
+    impl Observer for Counting {
+        fn started(&mut self, _: &Step) {
+            self.started += 1;
+        }
+        fn ended(&mut self, _: &Step) {
+            self.ended += 1;
+        }
+    }
+
+    #[test]
+    fn the_leading_text_is_announced_exactly_for_the_outcomes_that_print_it() {
+        let gets = [st(CHECKED, 0), st(APPLIED, 0), st(CHECKED, -11), st(APPLIED, -11), st(0, 0), Err(libc::ENOENT)];
+        let answers = [Ok(()), Err(libc::EBUSY), Err(libc::EINVAL), Err(libc::EPERM)];
+        let afters = [st(APPLIED, 0), st(CHECKED, 0), st(CHECKED, -11), st(CHECKED, -16), Err(libc::ENOENT)];
+        for a in [Action::Apply, Action::Revert, Action::Unload, Action::Replace] {
+            for before in gets {
+                for answer in answers {
+                    for after in afters {
+                        let mut hv = Scripted::new(vec![before, after]);
+                        hv.act_result = answer;
+                        let mut obs = Counting::default();
+                        let s = run_with(&hv, req(a, 5), &mut obs);
+                        let want = u32::from(crate::lines::announces(&s.outcome));
+                        let case = format!("{a:?} {before:?} {answer:?} {after:?}: {:?}", s.outcome);
+                        assert_eq!((obs.started, obs.ended), (want, 1), "{case}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn how_it_ends_after_the_action() {
         let cases = [

@@ -338,6 +338,37 @@ mod tests {
     }
 
     #[test]
+    fn names_and_file_names_are_escaped_only_when_asked_and_only_they() {
+        let mut s = Step::new(Kind::Act(Action::Revert), b"lp\x1b[2J");
+        s.outcome = Outcome::WrongState { state: CHECKED };
+        let t = render_all(&[s]);
+        assert_eq!(t.of(Stream::Err), t.shown(Stream::Err, false));
+        assert!(t.of(Stream::Err).starts_with(b"lp\x1b[2J is in the wrong state.\n"));
+        assert!(t.shown(Stream::Err, true).starts_with(b"lp\\x1b[2J is in the wrong state.\nCurrent state: CHECKED\n"));
+        let mut s = Step::new(Kind::Upload, b"x");
+        s.file = Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b"f\x07\\.lp")));
+        s.outcome = Outcome::Refused(Refusal::NotRegular("a FIFO"));
+        let shown = render_all(&[s]).shown(Stream::Err, true);
+        assert_eq!(shown, b"xc-livepatch: f\\x07\\\\.lp is a FIFO, not a regular file; nothing uploaded\n");
+    }
+
+    #[test]
+    fn the_leading_text_is_what_an_announcing_step_starts_with() {
+        let mut s = Step::new(Kind::Act(Action::Apply), b"lp-1");
+        s.outcome = Outcome::TimedOut;
+        let mut whole = leading(&s);
+        whole.extend(tail(&s));
+        assert_eq!(whole, render_all(&[s.clone()]));
+        assert_eq!(leading(&s).of(Stream::Out), b"Applying lp-1... ");
+        s.outcome = Outcome::Interrupted { signal: libc::SIGTERM, sent: false };
+        let (o, e) = (render_all(&[s.clone()]).of(Stream::Out), render_all(&[s]).of(Stream::Err));
+        assert_eq!(
+            (o, e),
+            (vec![], b"xc-livepatch: SIGTERM: stopped before the apply of lp-1 was asked for\n".to_vec())
+        );
+    }
+
+    #[test]
     fn refusals_are_one_line_naming_the_file_and_both_build_ids() {
         let (o, e) = text(
             Kind::Upload,

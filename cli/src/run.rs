@@ -4,7 +4,7 @@
 use crate::args::{Cli, Command, Format, ListArgs};
 use crate::source::Source;
 use crate::{dump, errno, json, lock, manage, output, prometheus, table};
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use xc_livepatch::Error;
 
 /// Writes to stderr; a closed stderr is not worth a panic.
@@ -118,7 +118,11 @@ fn list(source: &Source, a: &ListArgs) -> u8 {
             let written = emit(file, &bytes, status);
             written.max(status)
         }
-        (Ok(s), Format::Table) => emit(file, &table::render(s), 0),
+        (Ok(s), Format::Table) => {
+            // On a terminal, names and metadata escaped; a file or a pipe gets xen-livepatch's bytes.
+            let escape = file.is_none() && std::io::stdout().is_terminal();
+            emit(file, &table::render_for(s, escape), 0)
+        }
         (Ok(s), Format::Json) => emit(file, &json::render(s, source.name(), &source.identity()), 0),
         (Ok(s), Format::Dump) => emit(file, &dump::render(s), 0),
         (Err(f), Format::Table) => {

@@ -7,8 +7,16 @@ use xc_livepatch::{Failure, Payload, Snapshot};
 /// Column of the first `|`.
 const NAME_WIDTH: usize = 40;
 
-/// The table on stdout.
+/// The table, byte for byte xen-livepatch's (for a pipe or a file).
 pub fn render(s: &Snapshot) -> Vec<u8> {
+    render_for(s, false)
+}
+
+/// The table; with `escape` (stdout is a terminal), the names' and
+/// metadata's control bytes and backslashes shown as `--format dump` shows
+/// names ([`crate::dump::escape_name`]), so that a payload's name cannot
+/// drive the operator's terminal.
+pub fn render_for(s: &Snapshot, escape: bool) -> Vec<u8> {
     let mut o = Vec::new();
     if s.payloads.is_empty() {
         o.extend_from_slice(b"Nothing to list\n");
@@ -17,7 +25,7 @@ pub fn render(s: &Snapshot) -> Vec<u8> {
     o.extend_from_slice(format!("{:<NAME_WIDTH$}| status     | metadata\n", " ID").as_bytes());
     o.extend_from_slice(format!("{}+{}+{}\n", "-".repeat(NAME_WIDTH), "-".repeat(12), "-".repeat(15)).as_bytes());
     for p in &s.payloads {
-        row(&mut o, p);
+        row(&mut o, p, escape);
     }
     o
 }
@@ -27,10 +35,20 @@ fn c_string(b: &[u8]) -> &[u8] {
     b.iter().position(|&c| c == 0).map_or(b, |i| &b[..i])
 }
 
-fn row(o: &mut Vec<u8>, p: &Payload) {
+/// `b` as it is, or escaped.
+fn shown(b: &[u8], escape: bool) -> std::borrow::Cow<'_, [u8]> {
+    if !escape {
+        return b.into();
+    }
+    let mut e = Vec::with_capacity(b.len());
+    crate::dump::escape_name(b, &mut e);
+    e.into()
+}
+
+fn row(o: &mut Vec<u8>, p: &Payload, escape: bool) {
     // printf("%-40.*s| ", len, name): padded to 40 bytes, never cut.
-    let name = c_string(p.name_bytes());
-    o.extend_from_slice(name);
+    let name = shown(c_string(p.name_bytes()), escape);
+    o.extend_from_slice(&name);
     o.resize(o.len() + NAME_WIDTH.saturating_sub(name.len()), b' ');
     o.extend_from_slice(b"| ");
     o.extend_from_slice(p.state.as_str().as_bytes());
@@ -45,7 +63,7 @@ fn row(o: &mut Vec<u8>, p: &Payload) {
     if let Some((last, body)) = m.split_last() {
         let mut shown: Vec<u8> = body.iter().map(|&b| if b == 0 { b';' } else { b }).collect();
         shown.push(*last);
-        o.extend_from_slice(c_string(&shown));
+        o.extend_from_slice(&self::shown(c_string(&shown), escape));
     }
     o.push(b'\n');
 }
@@ -136,6 +154,18 @@ mod tests {
         let rows: Vec<&[u8]> = out.split(|&b| b == b'\n').collect();
         assert_eq!(rows[2], [long.as_bytes(), b"| unknown    | K=\xff\xfe"].concat());
         assert_eq!(rows[3], format!("{:<40}| unknown    | ", "s").as_bytes());
+    }
+
+    #[test]
+    fn on_a_terminal_control_bytes_in_names_and_metadata_are_escaped() {
+        let snap = snapshot(vec![payload(b"a\x1b]0;pwned\x07\\", 1, 0, b"K=\x1b[2J\0V=\xff\0")]);
+        let raw = render_for(&snap, false);
+        assert_eq!(raw, render(&snap));
+        assert!(raw.windows(2).any(|w| w == b"\x1b]"), "a pipe gets the bytes");
+        let t = render_for(&snap, true);
+        let row = t.split(|&b| b == b'\n').nth(2).unwrap();
+        assert_eq!(row, [&b"a\\x1b]0;pwned\\x07\\\\"[..], &[b' '; 21], b"| CHECKED    | K=\\x1b[2J;V=\xff"].concat());
+        assert!(!t.iter().any(|&b| b == 0x1b || b == 0x07));
     }
 
     #[test]

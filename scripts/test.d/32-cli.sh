@@ -30,7 +30,9 @@
 #     (cli/tests/manage/sequences), differences pinned in
 #     cli/tests/expected/manage/ID.all;
 #  9. `timeout -s INT` on a pending apply: the leading text before the
-#     wait, `interrupted`, one line, exit 130.
+#     wait, `interrupted`, one line, exit 130;
+# 10. on a pseudo-terminal, control bytes in names, metadata and file
+#     names escaped; into a pipe, the bytes (cli/tests/tty_check.py).
 # CLI_PARTS="manage sequences" runs only the parts whose function is named
 # (table dump json promtool_check node_exporter closed_pipe manage
 # sequences interrupted; the cargo test and PromQL parts are "bash" and "$PY").
@@ -313,7 +315,7 @@ manage() {
       grep -qx 'upload_calls 0' "$work/m/$id.counters" && grep -qx 'action_calls 0' "$work/m/$id.counters" ||
         problems+=("refused, yet the hypervisor saw: $(grep -E '^(upload|action)_calls' "$work/m/$id.counters" | tr '\n' ' ')")
     fi
-    # The slow actions (pending 200 ms): xen-livepatch gives up after its
+    # The slow actions (pending 2 s): xen-livepatch gives up after its
     # 60 ms, the command waits and completes, unless its --wait is shorter.
     case $id in
       slow-*-wait-*) grep -qx "Operation didn't complete." "$work/m/$id.fx.err" && [ "$(cat "$work/m/$id.fx.rc")" = 2 ] ||
@@ -384,6 +386,7 @@ part "sequences of managing commands on one hypervisor vs xen-livepatch (fakexen
 #    wait, the signal ends it with `interrupted` and one line, exit 130.
 interrupted() {
   local p=0 f=0 mode scn=$root/cli/tests/manage/pending.scn o=$work/int
+  [ -d "$work/fx/p" ] || fixtures >/dev/null || return 1
   for mode in fx sim; do
     if [ $mode = fx ]; then
       FAKEXEN_SCENARIO=$scn FAKEXEN_LOG=$work/int.fxlog LD_PRELOAD="$FX" \
@@ -399,10 +402,24 @@ interrupted() {
       f=$((f + 1)); echo "  FAIL $mode: exit $(cat "$o.rc"), stdout '$(cat "$o.out")', stderr '$(cat "$o.err")'"
     fi
   done
+  # --json and SIGTERM: one document, valid, marked interrupted, exit 143.
+  timeout --preserve-status -s TERM 5 "$CLI" --sim "$scn" load "$work/fx/p/lp-kv.livepatch" --wait 60s --json >"$o.json" 2>"$o.err"
+  echo $? >"$o.rc"
+  if [ "$(cat "$o.rc")" = 143 ] && [ ! -s "$o.err" ] && grep -q '"interrupted": "SIGTERM"' "$o.json" &&
+    "$PY" cli/tests/check_action_json.py cli/schema/xc-livepatch-action.schema.json "$o.json" >/dev/null; then
+    p=$((p + 1)); echo "  --json load, SIGTERM: exit 143, one valid document, interrupted SIGTERM"
+  else
+    f=$((f + 1)); echo "  FAIL --json load, SIGTERM: exit $(cat "$o.rc"), stderr '$(cat "$o.err")'"; head -c 600 "$o.json"
+  fi
   echo "$p passed, $f failed"
   [ "$f" -eq 0 ]
 }
-part "timeout -s INT on a pending apply (fakexen and --sim)" interrupted
+part "timeout -s INT / -s TERM on a pending apply (fakexen and --sim)" interrupted
+
+# 10. On a terminal (a pseudo-terminal), control bytes in names, metadata
+#     and file names shown escaped; into a pipe, the bytes.
+part "terminal escaping (pseudo-terminal) vs a pipe's bytes" \
+  "$PY" cli/tests/tty_check.py "$CLI" cli/tests/scenarios/04-terminal-controls.scn
 
 echo "32-cli: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]
