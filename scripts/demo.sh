@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build the library and list live patches with it.
 # On a Xen dom0 it lists the real hypervisor's live patches; elsewhere it
-# lists a simulated hypervisor's sample payloads.
+# lists a simulated hypervisor's sample payloads. Then `ensure` (always on a
+# simulated hypervisor: it changes what it runs on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,3 +22,7 @@ echo "demo: $cli ${sim[*]} list"
 echo
 echo "demo: $cli ${sim[*]} list --json"
 "$cli" "${sim[@]}" list --json
+# 3. The live patches a hypervisor must have: inspect, ensure --dry-run,
+#    ensure, the same ensure again (no change), list, on a simulated
+#    hypervisor whose state is carried between the commands.
+CLI=$PWD/$cli bash tests/fakexen/ensure-demo.sh

@@ -15,12 +15,15 @@
 //! | [`lines`] | a step as xen-livepatch's lines |
 //! | [`report`] | a step as the JSON document |
 //! | [`manage`] | one managing subcommand: glue and exit status |
+//! | [`plan`] | `ensure`'s planner: the minimal steps to a target, or why Xen would refuse it (pure) |
+//! | [`ensure`] | `ensure`: observe, plan, run the steps, stop safely |
+//! | [`ensure_render`] | an `ensure` run as text or its JSON document |
+//! | [`lock`] | one driver at a time: the flock every managing subcommand holds |
 //! | [`table`] | `xen-livepatch list`'s table, error lines and exit codes |
 //! | [`json`] | the JSON document |
 //! | [`prometheus`] | the Prometheus text format |
 //! | [`dump`] | the harnesses' dump and the interface version line |
 //! | [`errno`] | errno names, texts and hints |
-//! | [`plan`] | `ensure`'s planner: the minimal steps to a target, or why Xen would refuse it (pure) |
 //! | [`interrupt`] | SIGINT and SIGTERM as a flag a wait looks at |
 //! | [`output`] | stdout (quiet on EPIPE), an atomically replaced file, or a device or FIFO written in place |
 //! | [`run`] | one run: glue and exit status |
@@ -30,11 +33,14 @@ pub mod args;
 pub mod control;
 pub mod dump;
 pub mod elf;
+pub mod ensure;
+pub mod ensure_render;
 pub mod errno;
 pub mod identity;
 pub mod interrupt;
 pub mod json;
 pub mod lines;
+pub mod lock;
 pub mod manage;
 pub mod output;
 pub mod plan;
@@ -48,4 +54,6 @@ pub mod step;
 pub mod table;
 #[cfg(test)]
 mod testdata;
+#[cfg(test)]
+mod testpayload;
 pub mod upload;

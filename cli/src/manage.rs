@@ -53,7 +53,7 @@ impl Observer for Printer {
 }
 
 /// The lines' printer, or (for `--json`, one document at the end) nothing.
-fn observer(json: bool) -> Box<dyn Observer> {
+pub fn observer(json: bool) -> Box<dyn Observer> {
     if json {
         Box::new(Silent)
     } else {

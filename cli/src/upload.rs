@@ -61,7 +61,7 @@ fn checked_payload(
     step.payload = Some(PayloadFacts {
         size: bytes.len() as u64,
         xen_depends: facts.xen_depends.clone(),
-        build_id: facts.build_id,
+        build_id: facts.stack.build_id,
     });
     if !force {
         let running = ctl.build_id().map_err(|e| Refusal::BuildIdUnknown(e.errno()))?;
@@ -99,7 +99,7 @@ fn not_regular(m: &Metadata) -> Option<&'static str> {
 /// Opens `file` without blocking (a FIFO that appears between the checks
 /// must not hang the command), checks that it is a regular file of an
 /// acceptable size, and reads it.
-fn read_regular(file: &Path) -> Result<Vec<u8>, Refusal> {
+pub fn read_regular(file: &Path) -> Result<Vec<u8>, Refusal> {
     let m = std::fs::metadata(file).map_err(|e| Refusal::Open(errno_of(&e)))?;
     if let Some(kind) = not_regular(&m) {
         return Err(Refusal::NotRegular(kind));
@@ -395,7 +395,7 @@ mod tests {
     fn another_action_pending() -> crate::source::Source {
         use xc_livepatch::sim::scenario::{parse, ScenarioHypervisor};
         let sc = parse("interface 0x15\npending 30s\npayload other state=checked\n").unwrap();
-        let src = crate::source::Source::Sim(Box::new(ScenarioHypervisor::new(&sc)));
+        let src = crate::source::Source::Sim(Box::new(ScenarioHypervisor::new(&sc)), None);
         let o = ActionOptions { timeout_ns: 0, nodeps: false };
         src.act(b"other", Action::Apply, o).unwrap();
         src

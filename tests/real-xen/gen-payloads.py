@@ -21,7 +21,7 @@ with .livepatch.depends + .livepatch.xen_depends (GNU build-id notes), its own
 Every symbol a payload defines is prefixed with a tag derived from the payload name,
 so names never clash with Xen's or with another payload's.
 """
-import argparse, hashlib, os, re, subprocess, sys, tempfile
+import argparse, hashlib, os, re, struct, subprocess, sys, tempfile
 
 import lifecycle_plan
 
@@ -49,6 +49,33 @@ def note_asm(section, build_id_hex):
             f'    .asciz "GNU"\n    .byte {b}\n')
 
 
+def gnu_note(n_type, desc):
+    """A note owned by "GNU" (the file livepatch-build writes for type 3:
+    pack('VVVZ*H*', 4, 20, 3, 'GNU', id)), its description padded to 4 bytes."""
+    return (struct.pack("<III", 4, len(desc), n_type) + b"GNU\0" + desc).ljust(16 + (len(desc) + 3) // 4 * 4, b"\0")
+
+
+def objcopy_notes(notes, ids, obj, prefix, lead_xen_note=b""):
+    """The build-id notes the objcopy ways: "add" adds them to `obj` in place, "bin"
+    returns the objects to link in; "asm" does nothing (they are in the assembly).
+    `lead_xen_note`: bytes put before the build-id note of .livepatch.xen_depends."""
+    extra = []
+    for sec, build_id in ids.items() if notes != "asm" else ():
+        b = prefix + sec + ".bin"
+        lead = lead_xen_note if sec == ".livepatch.xen_depends" else b""
+        open(b, "wb").write(lead + gnu_note(3, bytes.fromhex(build_id)))
+        if notes == "add":
+            run("objcopy", "--add-section", sec + "=" + b, obj)
+            run("objcopy", "--set-section-flags", sec + "=alloc,readonly", obj)
+        elif notes == "bin":
+            run("objcopy", "-I", "binary", "-O", "elf64-x86-64", "-B", "i386:x86-64",
+                "--rename-section=.data=" + sec + ",alloc,load,readonly,data,contents", "-S", b, b + ".o")
+            extra.append(b + ".o")
+        else:
+            sys.exit("unknown notes way " + notes)
+    return extra
+
+
 def sym_tag(name):
     return "lpg_" + hashlib.sha1(name.encode()).hexdigest()[:12] + "_" + re.sub(r"[^A-Za-z0-9_]", "_", name)[:40]
 
@@ -61,19 +88,25 @@ class Gen:
         os.makedirs(os.path.join(outdir, "p"), exist_ok=True)
         self.build_ids = {}
 
-    def build(self, name, body, modinfo=None, depends=None, xen_depends=None):
+    def build(self, name, body, modinfo=None, depends=None, xen_depends=None, notes="asm", lead_xen_note=b""):
         """Assemble `body` (assembly for the patching sections) into p/<name>.livepatch.
         `depends`: the build id it stacks on (default: the hypervisor's); `xen_depends`:
-        the hypervisor build it says it was made for (default: the running one's)."""
+        the hypervisor build it says it was made for (default: the running one's).
+        `notes`: how the two build-id notes get in: "asm" (@note sections, SHT_NOTE),
+        "add" (`objcopy --add-section`, as livepatch-build-tools does) or "bin"
+        (`objcopy -I binary --rename-section`, as Xen's xen/test/livepatch does): both
+        SHT_PROGBITS. `lead_xen_note`: a note put first in .livepatch.xen_depends ("add")."""
         tag = sym_tag(name)
-        src = note_asm(".livepatch.depends", depends or self.xen_id)
-        src += note_asm(".livepatch.xen_depends", xen_depends or self.xen_id)
+        ids = {".livepatch.depends": depends or self.xen_id,
+               ".livepatch.xen_depends": xen_depends or self.xen_id}
+        src = "".join(note_asm(sec, i) for sec, i in ids.items()) if notes == "asm" else ""
         src += body.replace("@T@", tag)
         s = os.path.join(self.tmp, tag + ".s")
         o1 = os.path.join(self.tmp, tag + ".o")
         o2 = os.path.join(self.tmp, tag + ".m.o")
         open(s, "w").write(src)
         run("as", "--64", "-o", o1, s)
+        extra = objcopy_notes(notes, ids, o1, os.path.join(self.tmp, tag), lead_xen_note)
         if modinfo is not None:
             assert modinfo.endswith(b"\0"), name
             mi = os.path.join(self.tmp, tag + ".modinfo")
@@ -83,7 +116,7 @@ class Gen:
         else:
             o2 = o1
         dst = os.path.join(self.out, "p", name + ".livepatch")
-        run("ld", "-r", "--build-id=sha1", "-o", dst, o2)
+        run("ld", "-r", "--build-id=sha1", "-o", dst, o2, *extra)
         bid = elf_build_id(dst)
         assert bid not in self.build_ids.values(), "duplicate build id for " + name
         self.build_ids[name] = bid
@@ -139,6 +172,9 @@ FUNC_PATCH = '''    .section .rodata.@T@, "a", @progbits
     .fill 32, 1, 0
 '''
 
+
+# objcopy.sh's payloads: lp-oc-add and lp-oc-bin
+OBJCOPY_WAYS = ("add", "bin")
 
 # The growth race unloads the first payload (a 7-character name) for the C API and the
 # second for the Rust API.
@@ -243,6 +279,15 @@ def main():
     last127 = "lp-last127-" + "".join("zyxwvutsrqponmlkjihgfedcba9876543210"[i % 36] for i in range(116))
     assert len(last127) == 127
     g.build(last127, NULL_HOOK, kv("NAMELEN=127", "LAST=yes"))
+
+    # The objcopy-made payloads (objcopy.sh): SHT_PROGBITS build-id sections, each
+    # patching xen_extra_version; never in upload.list
+    for way in OBJCOPY_WAYS:
+        g.build("lp-oc-" + way, FUNC_PATCH.replace("@S@", "-lp-oc-" + way), kv("NOTES=objcopy-" + way), notes=way)
+    # the right build id as the second note, after an NT_GNU_ABI_TAG (1) one: Xen reads
+    # only the first note (ENODATA, so the upload's EINVAL)
+    g.build("lp-oc-2note", FUNC_PATCH.replace("@S@", "-lp-oc-2note"), kv("NOTES=two"), notes="add",
+            lead_xen_note=gnu_note(1, bytes(16)))
 
     # The lifecycle (lifecycle_plan.py): its own payloads, never in upload.list
     lc_metadata = lifecycle_plan.build_payloads(g, FUNC_PATCH, LOAD_HOOK, kv)

@@ -5,7 +5,7 @@
 #   BEGIN-DUMP <name> ... END-DUMP <name>   human-readable excerpts
 #   INIT-DONE                        all checks ran
 # then powers off (Xen enters S5 and QEMU exits).
-/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin /run/lock  # /run/lock: the managing commands' lock (FHS)
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -200,6 +200,8 @@ if [ "$STATIC" = 1 ]; then
     lc_compare lifecycle-static-identical xc xcs
 fi
 lc_wrong_build_id
+. /t/objcopy.sh
+. /t/ensure.sh
 
 stage iface
 iface=$($T 60 $RUST iface 2>/tmp/iface.err)

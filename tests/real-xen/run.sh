@@ -73,6 +73,8 @@ expected_checks() {
     [ "$PACKAGED" = 1 ] && c="$c library-from-package"
     c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded lifecycle-xc lifecycle-reapply-refused-xc"
     c="$c xc-upload-wrong-build-id-refused json-build-id-equals-console"
+    c="$c objcopy-add-lifecycle objcopy-bin-lifecycle objcopy-2note-refused"
+    c="$c ensure-stack-from-empty ensure-again-no-change ensure-replace-prune ensure-absent ensure-killed-completed"
     if [ "$XL12_SPEAKS" = 1 ]; then
         c="$c lifecycle-alone lifecycle-reapply-refused-alone lifecycle-alone-identical"
     else
@@ -222,6 +224,8 @@ cp "$RUSTEX" "$IR/usr/bin/xc-livepatch"
 [ -z "$STATIC" ] || { mkdir -p "$IR/static/dev" && cp "$STATIC" "$IR/static/xc-livepatch"; }
 cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
 cp "$HERE/lifecycle.sh" "$IR/t/lifecycle.sh"
+cp "$HERE/objcopy.sh" "$IR/t/objcopy.sh"
+cp "$HERE/ensure.sh" "$IR/t/ensure.sh"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
 # for Debian 11's xen-livepatch its libxenctrl.so.4.14, the other Xen libraries by their
 # usual sonames from Debian 12, and the host libc6's libpthread.so.0 stub)
@@ -271,6 +275,8 @@ run_one() {
     log "build id $(readelf -n "$xen" | awk '/Build ID/ {print $3}')"
     xen_config "$v"
     python3 "$HERE/gen-payloads.py" --xen "$xen" --out "$d/ir/t" --many "$MANY" >&2 || die "payload generation failed"
+    python3 "$HERE/../fakexen/ensure-payloads.py" "$d/ir/t/e" "$(readelf -n "$xen" | awk '/Build ID/ {print $3}')" >&2 \
+        || die "ensure payload generation failed"
     cat > "$d/ir/t/run.env" <<EOF
 IFACE=$IFACE
 XL12_SPEAKS=$XL12_SPEAKS

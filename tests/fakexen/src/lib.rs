@@ -18,7 +18,10 @@
 //! (counters written there at exit), `FAKEXEN_LOG`, `FAKEXEN_TRACE=1` (log
 //! every hypercall), `FAKEXEN_STATE` (the hypervisor's state is read from
 //! that file at start, when it is not empty, and written back at exit, so
-//! that a sequence of processes sees one hypervisor).
+//! that a sequence of processes sees one hypervisor), `FAKEXEN_KILL_AFTER=N`
+//! (tests only: right after the Nth hypercall of the process, the state and
+//! the counters are written as at exit and the process raises SIGKILL, as
+//! if killed between that hypercall and the next).
 //!
 //! Exported for test programs (`dlsym(RTLD_DEFAULT, ...)`): `fakexen_reset`
 //! (back to the scenario's initial state) and `fakexen_state` (the state as
@@ -366,6 +369,9 @@ fn hypercall_ioctl(dfd: DevFd, argp: *mut c_void) -> c_int {
     let r = sh.sim.hypercall(&Guest::new(sh.scen.strict), op, args);
     if sh.trace {
         log(&format!("  -> {r}"));
+    }
+    if kill_after() == Some(counts().hypercall_ioctls.load(Relaxed)) {
+        die_now();
     }
     if r < 0 {
         set_errno((-r) as c_int);
@@ -838,6 +844,20 @@ pub unsafe extern "C" fn fakexen_state(buf: *mut c_char, len: usize) -> usize {
         }
     }
     text.len()
+}
+
+/// `FAKEXEN_KILL_AFTER`: the hypercall after which the process dies.
+fn kill_after() -> Option<u64> {
+    static N: OnceLock<Option<u64>> = OnceLock::new();
+    *N.get_or_init(|| std::env::var("FAKEXEN_KILL_AFTER").ok().and_then(|v| v.parse().ok()))
+}
+
+/// What a SIGKILL right after this hypercall leaves: the hypervisor's state
+/// (it lives on, outside the process) and the counters, then the kill.
+fn die_now() {
+    at_exit();
+    // SAFETY: raising a signal; SIGKILL cannot be caught, so it does not return.
+    unsafe { libc::raise(libc::SIGKILL) };
 }
 
 extern "C" fn at_exit() {
