@@ -3,7 +3,8 @@
 #   libxc-livepatch1_<version>_<arch>.deb     the shared library (.so.1.<minor>.<patch>, .so.1 link)
 #   libxc-livepatch-dev_<version>_<arch>.deb  header, .so link, static library, pkg-config file
 #   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command, its man pages and its
-#                                             bash, zsh and fish completions (cli/)
+#                                             bash, zsh and fish completions, its
+#                                             Prometheus rules (cli/)
 # and, into STATICDIR (default target/static/), the same command as one static
 # executable for any x86_64 dom0, Debian or not (XCP-ng, Qubes):
 #   xc-livepatch    built for x86_64-unknown-linux-musl: no interpreter, no
@@ -160,6 +161,9 @@ for c in bash-completion/completions/xc-livepatch zsh/vendor-completions/_xc-liv
   mkdir -p "$(pkgdir $cli)/usr/share/$(dirname "$c")"
   cp "cli/completions/$(basename "$c")" "$(pkgdir $cli)/usr/share/$c"
 done
+# The Prometheus rules over what `list --format prometheus` exports.
+mkdir -p "$(pkgdir $cli)/usr/share/xc-livepatch/prometheus"
+cp cli/prometheus/xen-livepatch.rules.yml "$(pkgdir $cli)/usr/share/xc-livepatch/prometheus/"
 docs $cli
 (cd "$src" && dpkg-shlibdeps -T"debian/$cli.substvars" -e"debian/$cli/usr/bin/xc-livepatch")
 echo "misc:Depends=" >>"$src/debian/$cli.substvars"

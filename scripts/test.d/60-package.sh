@@ -157,12 +157,15 @@ $(for p in "$tmp"/src/cli/man/*.1; do echo "-rw-r--r-- root/root ./usr/share/man
 -rw-r--r-- root/root ./usr/share/bash-completion/completions/xc-livepatch
 -rw-r--r-- root/root ./usr/share/zsh/vendor-completions/_xc-livepatch
 -rw-r--r-- root/root ./usr/share/fish/vendor_completions.d/xc-livepatch.fish
+-rw-r--r-- root/root ./usr/share/xc-livepatch/prometheus/xen-livepatch.rules.yml
 EOF
 )" "$(listing "$deb")" || f=1
   [ "$(field "$deb" Version)" = "$version" ] || { fail "Version is '$(field "$deb" Version)'"; f=1; }
   [ "$(field "$deb" Section)" = admin ] || { fail "Section is '$(field "$deb" Section)'"; f=1; }
   x=$tmp/x-cli; rm -rf "$x"; dpkg-deb -x "$deb" "$x"
   depends_cover "$deb" "$x/usr/bin/xc-livepatch" || f=1
+  cmp -s "$x/usr/share/xc-livepatch/prometheus/xen-livepatch.rules.yml" "$tmp/src/cli/prometheus/xen-livepatch.rules.yml" ||
+    { fail "the shipped Prometheus rules are not cli/prometheus/xen-livepatch.rules.yml"; f=1; }
   out=$("$x/usr/bin/xc-livepatch" --version) && [ "$out" = "xc-livepatch $version" ] || { fail "--version says '$out'"; f=1; }
   out=$("$x/usr/bin/xc-livepatch" --sim "$tmp/src/tests/fakexen/scenarios/03-mixed-metadata.scn" list --format dump 2>&1) ||
     { fail "xc-livepatch --sim ... list failed: $out"; f=1; }
