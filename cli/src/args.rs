@@ -28,6 +28,13 @@ pub struct Cli {
     #[arg(long, value_name = "SCENARIO", global = true)]
     pub sim: Option<PathBuf>,
 
+    /// With --sim: carry the simulated hypervisor's state from one command
+    /// to the next in FILE (read at the start if it exists, written after
+    /// every upload and action; the format of fakexen's FAKEXEN_STATE). The
+    /// managing subcommands then lock FILE.lock instead of the system lock.
+    #[arg(long, value_name = "FILE", global = true, requires = "sim")]
+    pub sim_state: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -64,6 +71,71 @@ pub enum Command {
     /// its last extension); unload it again if the apply fails.
     #[command(after_long_help = UPLOAD_HELP)]
     Load(LoadArgs),
+    /// Bring the hypervisor to the live patches it must have: every FILE
+    /// APPLIED, in the order given (bottom of the stack first), planned from
+    /// what is loaded, with no step the target does not need.
+    #[command(after_long_help = ENSURE_HELP)]
+    Ensure(EnsureArgs),
+}
+
+impl Command {
+    /// The `--lock-wait` of a managing subcommand; `None` for those that
+    /// take no lock (`list`, `iface`).
+    pub fn lock_wait(&self) -> Option<Duration> {
+        match self {
+            Command::List(_) | Command::Iface => None,
+            Command::Upload(a) => Some(a.lock.lock_wait),
+            Command::Apply(a) => Some(a.wait.lock.lock_wait),
+            Command::Revert(a) | Command::Replace(a) | Command::Unload(a) => Some(a.wait.lock.lock_wait),
+            Command::Load(a) => Some(a.wait.lock.lock_wait),
+            Command::Ensure(a) => Some(a.wait.lock.lock_wait),
+        }
+    }
+}
+
+/// The lock every managing subcommand holds (see `ensure --help`).
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Wait at most DURATION for another xc-livepatch managing live patches
+    /// to finish (`0`: do not wait); past it, fail (exit 1) with one line
+    /// naming the holder's PID.
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+    pub lock_wait: Duration,
+}
+
+/// `ensure`.
+#[derive(Debug, Args)]
+pub struct EnsureArgs {
+    /// The payloads, bottom of the stack first: NAME=FILE, or FILE named as
+    /// load names it (its base name without its last extension).
+    #[arg(value_name = "[NAME=]FILE")]
+    pub payloads: Vec<OsString>,
+
+    /// FILE (exactly one) is a cumulative payload: afterwards it is the
+    /// only one applied (REPLACE).
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Afterwards NAME is not loaded (reverted if applied, then unloaded).
+    /// Repeat for several.
+    #[arg(long, value_name = "NAME")]
+    pub absent: Vec<OsString>,
+
+    /// Unload the payloads loaded but not applied and not in the target.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// A loaded payload whose metadata differs from its FILE's .modinfo is
+    /// unloaded and uploaded again (otherwise the target is refused).
+    #[arg(long)]
+    pub reload: bool,
+
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 /// What every action waits for and how it reports.
@@ -75,10 +147,13 @@ pub struct WaitArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub wait: Duration,
 
-    /// Print one JSON document (schema: xc-livepatch-action.schema.json)
-    /// instead of xen-livepatch's lines.
+    /// Print one JSON document (schema: xc-livepatch-action.schema.json;
+    /// for ensure, xc-livepatch-ensure.schema.json) instead of the lines.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `revert`, `replace` and `unload`.
@@ -129,6 +204,9 @@ pub struct UploadArgs {
     /// instead of xen-livepatch's lines.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `load`.
@@ -236,6 +314,15 @@ load FILE: the name is FILE's base name without its last extension (`/tmp/xsa-1.
 const ACTION_HELP: &str = "The output and exit codes are xen-livepatch's: `Applying NAME... completed` (Reverting, Unloading, Replacing all live patches with), `No action needed.` when the payload is already in the state asked for, `NAME is in the wrong state.` with the current and expected states (exit 1), `Failed to get status of NAME.` or `Error N: text` on stderr (exit 2 for EAGAIN/EBUSY, 1 otherwise), `Cannot execute ACTION.` / `Operation already in progress.` (exit 2).
 
 Unlike xen-livepatch, which sleeps 60 ms once and then gives up, the command reads the payload's state right after asking and then every 1 ms, 2 ms, 4 ms... (at most 20 ms apart) until the action has finished or --wait has passed; only then does it print `Operation didn't complete.` (exit 2). The hypervisor itself gives the CPUs 30 ms to join an action and otherwise ends it with EBUSY.";
+
+/// What `ensure --help` says.
+const ENSURE_HELP: &str = "The plan is made before the first step from LIST, the hypervisor's build id and each FILE's ELF (its build id, .livepatch.depends, .livepatch.xen_depends, hooks, writable sections, .modinfo), by Xen's rules: a payload applies only on the one whose build id its .livepatch.depends names (the hypervisor's when none is applied); only the top of the applied stack can be reverted; a reverted payload that is not safe to reapply is unloaded and uploaded again; REPLACE refuses vetoing hooks. A loaded payload of a FILE's name is reused only if its metadata equals the FILE's .modinfo (else refused, unless --reload). A target Xen would refuse is refused before the first step, with the reason (exit 1). The plan is printed first; --dry-run stops there. Each step prints the lines of its own subcommand (upload, apply, ...). A run on the state it reached plans nothing, says so and exits 0.
+
+A step that fails stops the run: one line says which, what was done and the state now; exit 2 for EAGAIN/EBUSY (or an action still pending), 1 otherwise. A payload this run uploaded and could not apply is unloaded again when its action has ended. SIGINT or SIGTERM stop the run at the next step boundary (exit 130 or 143); SIGKILL anywhere leaves a state the next run plans from.
+
+One driver at a time: upload, apply, revert, replace, unload, load and ensure hold an exclusive flock on /run/lock/xc-livepatch.lock (with --sim-state FILE: FILE.lock; the environment variable XC_LIVEPATCH_LOCK overrides the path) for their whole run; a second one waits up to --lock-wait (default 1m) and then fails naming the holder's PID. list takes no lock.
+
+--json: one document (schema: xc-livepatch-ensure.schema.json): the target, the state before, the plan, each step with its outcome and timing (the step document of xc-livepatch-action.schema.json), the state after, changed, interrupted, the hypervisor's build id.";
 
 /// `5s`, `250ms`, `100us`, `1m`, `0`: a whole number and a unit.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -70,6 +70,12 @@ fn entry(p: &Payload) -> Entry {
     }
 }
 
+/// One payload as the list document gives it (for `ensure --json`'s
+/// `before` and `after`).
+pub fn payload_value(p: &Payload) -> Value {
+    serde_json::to_value(entry(p)).unwrap_or_default()
+}
+
 /// The document, pretty-printed, with a final newline. `source` is `xen`
 /// or `simulator`; `id` the hypervisor's version and build id.
 pub fn render(s: &Snapshot, source: &'static str, id: &Identity) -> Vec<u8> {

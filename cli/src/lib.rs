@@ -15,6 +15,11 @@
 //! | [`lines`] | a step as xen-livepatch's lines |
 //! | [`report`] | a step as the JSON document |
 //! | [`manage`] | one managing subcommand: glue and exit status |
+//! | [`plan`] | the pure planner behind `ensure`: observed state + target -> steps |
+//! | [`ensure`] | `ensure`: observe, plan, run the steps, stop safely |
+//! | [`ensure_render`] | an `ensure` run as text or its JSON document |
+//! | [`lock`] | one driver at a time: the flock every managing subcommand holds |
+//! | [`interrupt`] | SIGINT/SIGTERM as a request to stop at a step boundary |
 //! | [`table`] | `xen-livepatch list`'s table, error lines and exit codes |
 //! | [`json`] | the JSON document |
 //! | [`prometheus`] | the Prometheus text format |
@@ -28,12 +33,17 @@ pub mod args;
 pub mod control;
 pub mod dump;
 pub mod elf;
+pub mod ensure;
+pub mod ensure_render;
 pub mod errno;
 pub mod identity;
+pub mod interrupt;
 pub mod json;
 pub mod lines;
+pub mod lock;
 pub mod manage;
 pub mod output;
+pub mod plan;
 pub mod prometheus;
 #[cfg(test)]
 mod random_payloads;

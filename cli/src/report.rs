@@ -163,6 +163,12 @@ fn step_doc(s: &Step) -> StepDoc {
     }
 }
 
+/// One step's document (the `steps` items of the action schema), for
+/// `ensure --json`.
+pub fn step_value(s: &Step) -> Value {
+    serde_json::to_value(step_doc(s)).unwrap_or_default()
+}
+
 fn text_and_base64(b: &[u8]) -> (String, Option<String>) {
     let utf8 = std::str::from_utf8(b).is_ok();
     (String::from_utf8_lossy(b).into_owned(), (!utf8).then(|| BASE64.encode(b)))

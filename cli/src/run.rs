@@ -3,7 +3,7 @@
 
 use crate::args::{Cli, Command, Format, ListArgs};
 use crate::source::Source;
-use crate::{dump, errno, json, manage, output, prometheus, table};
+use crate::{dump, errno, json, lock, manage, output, prometheus, table};
 use std::io::Write as _;
 use xc_livepatch::Error;
 
@@ -32,7 +32,16 @@ pub fn error_line(what: &str, e: &Error) -> String {
 
 /// Runs the parsed command line; returns the exit status.
 pub fn run(cli: &Cli) -> u8 {
-    let source = match Source::open(cli.sim.as_deref()) {
+    // The lock first, then the hypervisor: a driver that waited plans from
+    // what the one before it left (the --sim-state file is read after it).
+    let _lock = match lock(cli) {
+        Ok(l) => l,
+        Err(msg) => {
+            stderr(format!("xc-livepatch: {msg}\n").as_bytes());
+            return 1;
+        }
+    };
+    let source = match Source::open(cli.sim.as_deref(), cli.sim_state.as_deref()) {
         Ok(s) => s,
         Err(msg) => {
             // A scenario the command cannot use is an error in its input,
@@ -41,8 +50,27 @@ pub fn run(cli: &Cli) -> u8 {
             return 2;
         }
     };
+    let status = command(cli, &source);
+    if let Err(m) = source.save() {
+        stderr(format!("xc-livepatch: {m}\n").as_bytes());
+        return status.max(1);
+    }
+    status
+}
+
+/// The lock of a managing subcommand ([`crate::lock`]); `None` for the
+/// others and when nothing is shared.
+fn lock(cli: &Cli) -> Result<Option<lock::Held>, String> {
+    let Some(wait) = cli.command.lock_wait() else { return Ok(None) };
+    match lock::path_for(cli.sim.as_deref(), cli.sim_state.as_deref()) {
+        Some(path) => lock::acquire(&path, wait).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn command(cli: &Cli, source: &Source) -> u8 {
     match &cli.command {
-        Command::List(a) => list(&source, a),
+        Command::List(a) => list(source, a),
         Command::Iface => match source.interface_version() {
             Ok(v) => emit(None, &dump::interface(v), 0),
             Err(e) => {
@@ -50,12 +78,13 @@ pub fn run(cli: &Cli) -> u8 {
                 1
             }
         },
-        Command::Upload(a) => manage::upload(&source, a),
-        Command::Apply(a) => manage::apply(&source, a),
-        Command::Revert(a) => manage::other_action(&source, xc_livepatch::Action::Revert, a),
-        Command::Replace(a) => manage::other_action(&source, xc_livepatch::Action::Replace, a),
-        Command::Unload(a) => manage::other_action(&source, xc_livepatch::Action::Unload, a),
-        Command::Load(a) => manage::load(&source, a),
+        Command::Upload(a) => manage::upload(source, a),
+        Command::Apply(a) => manage::apply(source, a),
+        Command::Revert(a) => manage::other_action(source, xc_livepatch::Action::Revert, a),
+        Command::Replace(a) => manage::other_action(source, xc_livepatch::Action::Replace, a),
+        Command::Unload(a) => manage::other_action(source, xc_livepatch::Action::Unload, a),
+        Command::Load(a) => manage::load(source, a),
+        Command::Ensure(a) => crate::ensure::ensure(source, a),
     }
 }
 

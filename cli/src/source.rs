@@ -1,6 +1,10 @@
 //! Where the live patches come from: the real hypervisor through
 //! `/dev/xen/privcmd`, or, only when `--sim SCENARIO` is given, the
-//! library's simulated one.
+//! library's simulated one. With `--sim-state FILE` the simulated
+//! hypervisor's changing state (the format of fakexen's `FAKEXEN_STATE`) is
+//! read from FILE at the start and written back, atomically, after every
+//! upload and action and at the end, so that a sequence of commands, or a
+//! command killed half-way, sees one hypervisor.
 
 use crate::control::Control;
 use crate::identity::Identity;
@@ -14,16 +18,44 @@ pub enum Source {
     Xen,
     /// A simulated hypervisor running a scenario file.
     #[cfg(feature = "sim")]
-    Sim(Box<xc_livepatch::sim::scenario::ScenarioHypervisor>),
+    Sim(Box<xc_livepatch::sim::scenario::ScenarioHypervisor>, Option<std::path::PathBuf>),
 }
 
 impl Source {
     /// The real hypervisor, or the scenario at `sim`. The error is one line
     /// (the scenario file cannot be read, or is invalid or out of bounds).
-    pub fn open(sim: Option<&Path>) -> Result<Source, String> {
+    pub fn open(sim: Option<&Path>, state: Option<&Path>) -> Result<Source, String> {
         match sim {
             None => Ok(Source::Xen),
-            Some(path) => simulated(path),
+            Some(path) => simulated(path, state),
+        }
+    }
+
+    /// Writes the simulated hypervisor's state to its `--sim-state` file
+    /// (nothing for the real hypervisor). Atomic: a temporary file in the
+    /// same directory, then a rename.
+    pub fn save(&self) -> Result<(), String> {
+        #[cfg(feature = "sim")]
+        {
+            if let Source::Sim(hv, Some(path)) = self {
+                let text = hv.inner().sim().save_state(true);
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let write = || -> std::io::Result<()> {
+                    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+                    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+                    tmp.persist(path).map(drop).map_err(|e| e.error)
+                };
+                return write().map_err(|e| format!("cannot write the simulator's state to {}: {e}", path.display()));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Source::save`], its failure one line on stderr (the step it
+    /// follows has happened either way).
+    fn save_or_say(&self) {
+        if let Err(m) = self.save() {
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("xc-livepatch: {m}\n").as_bytes());
         }
     }
 
@@ -32,7 +64,7 @@ impl Source {
         match self {
             Source::Xen => "xen",
             #[cfg(feature = "sim")]
-            Source::Sim(_) => "simulator",
+            Source::Sim(..) => "simulator",
         }
     }
 
@@ -41,7 +73,7 @@ impl Source {
         match self {
             Source::Xen => xc_livepatch::snapshot(),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => xc_livepatch::snapshot_from(hv.as_ref()),
+            Source::Sim(hv, _) => xc_livepatch::snapshot_from(hv.as_ref()),
         }
     }
 
@@ -50,7 +82,7 @@ impl Source {
         match self {
             Source::Xen => xc_livepatch::interface_version(),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => xc_livepatch::interface_version_of(hv.as_ref()),
+            Source::Sim(hv, _) => xc_livepatch::interface_version_of(hv.as_ref()),
         }
     }
 }
@@ -61,7 +93,7 @@ impl Source {
         let (version, build_id): (Result<XenVersion, Error>, _) = match self {
             Source::Xen => (xc_livepatch::xen_version(), xc_livepatch::build_id()),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => {
+            Source::Sim(hv, _) => {
                 (xc_livepatch::xenver::version(hv.as_ref()), xc_livepatch::xenver::build_id(hv.as_ref()))
             }
         };
@@ -74,7 +106,12 @@ impl Control for Source {
         match self {
             Source::Xen => xc_livepatch::status(name),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => xc_livepatch::manage::status(hv.as_ref(), name),
+            Source::Sim(hv, _) => {
+                // A scheduled action may have run by now: keep the file current.
+                let r = xc_livepatch::manage::status(hv.as_ref(), name);
+                self.save_or_say();
+                r
+            }
         }
     }
 
@@ -82,7 +119,11 @@ impl Control for Source {
         match self {
             Source::Xen => xc_livepatch::upload(name, payload),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => xc_livepatch::manage::upload(hv.as_ref(), name, payload),
+            Source::Sim(hv, _) => {
+                let r = xc_livepatch::manage::upload(hv.as_ref(), name, payload);
+                self.save_or_say();
+                r
+            }
         }
     }
 
@@ -90,7 +131,11 @@ impl Control for Source {
         match self {
             Source::Xen => xc_livepatch::act(name, action, options),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => xc_livepatch::manage::act(hv.as_ref(), name, action, options),
+            Source::Sim(hv, _) => {
+                let r = xc_livepatch::manage::act(hv.as_ref(), name, action, options);
+                self.save_or_say();
+                r
+            }
         }
     }
 
@@ -98,21 +143,33 @@ impl Control for Source {
         match self {
             Source::Xen => xc_livepatch::build_id(),
             #[cfg(feature = "sim")]
-            Source::Sim(hv) => xc_livepatch::xenver::build_id(hv.as_ref()),
+            Source::Sim(hv, _) => xc_livepatch::xenver::build_id(hv.as_ref()),
         }
     }
 }
 
 #[cfg(feature = "sim")]
-fn simulated(path: &Path) -> Result<Source, String> {
+fn simulated(path: &Path, state: Option<&Path>) -> Result<Source, String> {
     use xc_livepatch::sim::scenario::{parse, read_file, ScenarioHypervisor};
     let text = read_file(path)?;
     let sc = parse(&text).map_err(|e| format!("scenario {}: {e}", path.display()))?;
-    Ok(Source::Sim(Box::new(ScenarioHypervisor::new(&sc))))
+    let hv = ScenarioHypervisor::new(&sc);
+    if let Some(st) = state {
+        // A file that does not exist yet, or is empty: the scenario's start.
+        match std::fs::read_to_string(st) {
+            Ok(t) if !t.is_empty() => {
+                hv.inner().sim().load_state(&t).map_err(|e| format!("simulator state {}: {e}", st.display()))?
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read the simulator's state {}: {e}", st.display())),
+        }
+    }
+    Ok(Source::Sim(Box::new(hv), state.map(Path::to_path_buf)))
 }
 
 #[cfg(not(feature = "sim"))]
-fn simulated(_path: &Path) -> Result<Source, String> {
+fn simulated(_path: &Path, _state: Option<&Path>) -> Result<Source, String> {
     Err("this xc-livepatch was built without the simulator (cargo feature `sim`)".into())
 }
 
