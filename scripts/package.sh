@@ -5,6 +5,8 @@
 #   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command, its man pages and its
 #                                             bash, zsh and fish completions, its
 #                                             Prometheus rules (cli/)
+#   xen-livepatch-<version>.tar.gz           the Ansible collection xen.livepatch (ansible/),
+#                                             built by ansible-galaxy (scripts/ansible-env.sh)
 # and, into STATICDIR (default target/static/), the same command as one static
 # executable for any x86_64 dom0, Debian or not (XCP-ng, Qubes):
 #   xc-livepatch    built for x86_64-unknown-linux-musl: no interpreter, no
@@ -116,7 +118,7 @@ finish() { # PACKAGE: control file, md5sums, permissions, the .deb
   say "built $out/${pkg}_${version}_${arch}.deb"
 }
 
-rm -f "$out"/*.deb
+rm -f "$out"/*.deb "$out"/xen-livepatch-*.tar.gz
 
 # 3. libxc-livepatch1: the runtime library.
 lib=libxc-livepatch1
@@ -174,3 +176,12 @@ left=$(cd "$tree" && find . -mindepth 1 \( -type f -o -type l \))
 
 # 6. The static command (scripts/static-build.sh: musl, not position-independent).
 bash scripts/static-build.sh "$static_out"
+
+# 7. The Ansible collection (ansible/): ansible-galaxy collection build, with
+# the pinned ansible-core of scripts/ansible-env.sh, at the crate's version.
+galaxy_version=$(sed -n 's/^version: *//p' ansible/galaxy.yml)
+[ "$galaxy_version" = "$version" ] || die "ansible/galaxy.yml's version is $galaxy_version, the crate's $version"
+ansible_bin=$(bash scripts/ansible-env.sh) || die "scripts/ansible-env.sh failed"
+"$ansible_bin/ansible-galaxy" collection build --force --output-path "$out" ansible >/dev/null ||
+  die "ansible-galaxy collection build ansible failed"
+say "built $out/xen-livepatch-$version.tar.gz"

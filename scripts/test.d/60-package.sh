@@ -306,6 +306,20 @@ check_crate() {
   return $f
 }
 
+check_collection() { # TARBALL: ansible-galaxy's build of ansible/
+  local t=$1 f=0 files m
+  [ -s "$t" ] || { fail "no $(basename "$t") beside the packages"; return 1; }
+  files=$(tar -tzf "$t" | LC_ALL=C sort)
+  for need in MANIFEST.json FILES.json README.md meta/runtime.yml plugins/modules/xen_livepatch.py \
+    plugins/modules/xen_livepatch_info.py plugins/module_utils/xc_livepatch.py plugins/action/xen_livepatch.py; do
+    grep -qx "$need" <<<"$files" || { fail "$(basename "$t") lacks $need"; f=1; }
+  done
+  m=$(tar -xzOf "$t" MANIFEST.json | python3 -c 'import json, sys; c = json.load(sys.stdin)["collection_info"]; print(c["namespace"], c["name"], c["version"])')
+  [ "$m" = "xen livepatch $version" ] || { fail "MANIFEST.json says '$m', not 'xen livepatch $version'"; f=1; }
+  [ $f -eq 0 ] && echo "  $(basename "$t"): $(wc -l <<<"$files") entries, xen.livepatch $version, both modules, the runner, the action plugin"
+  return $f
+}
+
 cargo build --release --locked -q && cargo build --release --locked -q -p fakexen || { echo "cargo build failed"; exit 1; }
 plain_soname=$(soname_of target/release/$so)
 FX=$root/target/release/libfakexen.so
@@ -317,6 +331,7 @@ part "throwaway root: a C program built with pkg-config lists the simulated payl
 part "lintian" check_lintian "$LIB" "$DEV" "$CLI"
 part "crates: cargo package --list, cargo publish --dry-run, cargo install from the tarballs" check_crate
 part "static xc-livepatch: no interpreter, no shared library, output as the packaged command's" check_static "$STATIC" "$CLI"
+part "the Ansible collection tarball: xen.livepatch at this version, its modules" check_collection "$tmp/debs/xen-livepatch-$version.tar.gz"
 
 # 7. Deliberate breaks: each mutated package must fail the check named.
 mutant() { # DEB FUNCTION: a copy of DEB changed by FUNCTION DIR, rebuilt
