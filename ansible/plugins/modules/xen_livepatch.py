@@ -76,6 +76,8 @@ options:
       - Upload even when the file names another hypervisor build id (C(xc-livepatch upload --force)).
         Xen refuses such a payload unless it was built for this hypervisor; use it only for payloads
         whose build id note is known to be wrong.
+      - Passed to the command as C(ensure --force). An C(xc-livepatch) whose C(ensure) has no C(--force)
+        (1.1 has none yet) refuses it, and the task fails with the command's usage line.
     type: bool
     default: false
   wait:
