@@ -16,8 +16,9 @@
 #  6. a host of another build in the rollout (h09, with the build check
 #     off) is refused by the command and stops the rollout the same way;
 #  7. two playbooks at once against one host are serialised by the command's
-#     lock: both succeed, one changes, the other plans nothing; a third with
-#     lock_wait 0 fails naming the holder's PID;
+#     lock (held by the test until both commands wait for it): both succeed,
+#     one changes, the other plans nothing; a third with lock_wait 0 fails
+#     naming the holder's PID;
 #  8. counts: the module starts exactly one process (the command) per task
 #     (strace -f over ansible-playbook), and the hypercalls of an ensure run
 #     by the module equal those of the same ensure run directly (fakexen's
@@ -136,28 +137,37 @@ if [ $rc -ne 0 ] && $CHECK expect "$work/wrongbuild.log" "h09:failed=1" "h01,h02
   echo "  ok: h09 (build B) refused by the command, batch 2 failed, h11-h24 untouched"
 else fail "a wrong-build host did not stop the rollout"; fi
 
-# 7. Two playbooks at once against lock01 (its actions stay pending 6s).
-fleet --pending 6s
+# 7. Two playbooks at once against lock01. The test holds the host's lock
+# (flock on its FILE.lock) until both playbooks' commands are running and
+# waiting for it, then lets go: one applies, the other waits its turn and
+# plans nothing. A third playbook with lock_wait 0 meanwhile fails at once
+# naming the holder's PID.
+fleet
 lock=$work/hosts/lock01.state.lock
-play "$work/lockA.log" tests/fleet/one.yml -l lock01 -e wait=30s & pa=$!
-held=0
-for _ in $(seq 1 600); do # bounded: 600 x 0.2 s
-  flock -n -E 99 "$lock" true 2>/dev/null
-  if [ $? -eq 99 ]; then held=1; break; fi
+# (the holder writes its PID into the lock file, as the command does)
+flock -x "$lock" sh -c "echo \$\$ >'$work/holder'; echo \$\$ >'$lock'; i=0; while [ ! -e '$work/release' ] && [ \$i -lt 3000 ]; do sleep 0.1; i=\$((i + 1)); done" & ph=$!
+for _ in $(seq 1 300); do [ -s "$work/holder" ] && break; sleep 0.1; done # bounded: 30 s
+play "$work/lockA.log" tests/fleet/one.yml -l lock01 & pa=$!
+play "$work/lockB.log" tests/fleet/one.yml -l lock01 & pb=$!
+waiting=0
+for _ in $(seq 1 1500); do # bounded: 1500 x 0.2 s
+  waiting=$(pgrep -c -f -- "--sim-state $work/hosts/lock01.state ensure")
+  [ "$waiting" -ge 2 ] && break
   sleep 0.2
 done
-[ $held -eq 1 ] || fail "the first playbook never took the lock"
-play "$work/lockB.log" tests/fleet/one.yml -l lock01 -e wait=30s & pb=$!
 play "$work/lockC.log" tests/fleet/one.yml -l lock01 -e lock_wait=0; rc_c=$?
+touch "$work/release"
+wait $ph
 wait $pa; rc_a=$?; wait $pb; rc_b=$?
 states locked
-echo "  lock: first exit $rc_a, second (waited) exit $rc_b, third (lock_wait 0) exit $rc_c"
+echo "  lock: $waiting commands waiting at once; the two playbooks exit $rc_a and $rc_b; the third (lock_wait 0) exit $rc_c"
 for l in A B C; do $CHECK results "$work/lock$l.log" "The payload is applied"; done
-if [ $rc_a -eq 0 ] && [ $rc_b -eq 0 ] && $CHECK expect "$work/lockA.log" "lock01:changed=1,failed=0" &&
-  $CHECK expect "$work/lockB.log" "lock01:changed=0,failed=0" && $CHECK applied "$work/locked.json" lock01 &&
-  [ $rc_c -ne 0 ] && grep -qE 'is locked by process [0-9]+' "$work/lockC.log"; then
-  echo "  ok: serialised by the lock: the first applied, the second waited and planned nothing, the third failed naming the holder"
-else fail "two playbooks on one host"; fi
+changed=$(cat "$work/lockA.log" "$work/lockB.log" | grep -oE '^lock01 +: ok=1 +changed=[01] ' | grep -oE 'changed=[01]' | sort | tr '\n' ' ')
+if [ "$waiting" -ge 2 ] && [ $rc_a -eq 0 ] && [ $rc_b -eq 0 ] && [ "$changed" = "changed=0 changed=1 " ] &&
+  $CHECK applied "$work/locked.json" lock01 && [ $rc_c -ne 0 ] &&
+  grep -qE "is locked by process $(cat "$work/holder" 2>/dev/null || echo none) " "$work/lockC.log"; then
+  echo "  ok: serialised by the lock: both ended ok, one applied, the other planned nothing after it; the third failed naming the holder"
+else fail "two playbooks on one host (waiting $waiting, recaps: $changed)"; fi
 
 # 8. Counts: processes and hypercalls.
 fleet

@@ -15,8 +15,8 @@ line for `base` becomes xsa-fleet's on every host.
 4.17) and 0x16 (Xen 4.22) alternating; h09, h17, h22, h23 run build B (the
 payload is not for them); h05 and h14 have a CHECKED payload of their own;
 --refuse HOST: Xen fails the apply of xsa-fleet there (rc -EINVAL). The
-host lock01 (group lockhost) is build A with actions that stay pending for
---pending's duration (the lock test). State files start absent: each host
+host lock01 (group lockhost, the lock test) is build A, its actions pending
+for --pending's duration if given. State files start absent: each host
 begins at its scenario."""
 import argparse
 import os
@@ -47,7 +47,7 @@ def main():
     ap.add_argument("python")
     ap.add_argument("modules")
     ap.add_argument("--refuse", action="append", default=[])
-    ap.add_argument("--pending", default="8s")
+    ap.add_argument("--pending", default=None)
     a = ap.parse_args()
     base = [line.split(" ", 2)[2].strip() for line in open(a.modules) if line.startswith("module base ")]
     module = f"module {PAYLOAD} {base[0]}"
