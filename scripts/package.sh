@@ -3,7 +3,10 @@
 #   libxc-livepatch1_<version>_<arch>.deb     the shared library (.so.1.<minor>.<patch>, .so.1 link)
 #   libxc-livepatch-dev_<version>_<arch>.deb  header, .so link, static library, pkg-config file
 #   xc-livepatch_<version>_<arch>.deb         the xc-livepatch command, its man pages and its
-#                                             bash, zsh and fish completions (cli/)
+#                                             bash, zsh and fish completions, its
+#                                             Prometheus rules (cli/)
+#   xen-livepatch-<version>.tar.gz           the Ansible collection xen.livepatch (ansible/),
+#                                             built by ansible-galaxy (scripts/ansible-env.sh)
 # and, into STATICDIR (default target/static/), the same command as one static
 # executable for any x86_64 dom0, Debian or not (XCP-ng, Qubes):
 #   xc-livepatch    built for x86_64-unknown-linux-musl: no interpreter, no
@@ -115,7 +118,7 @@ finish() { # PACKAGE: control file, md5sums, permissions, the .deb
   say "built $out/${pkg}_${version}_${arch}.deb"
 }
 
-rm -f "$out"/*.deb
+rm -f "$out"/*.deb "$out"/xen-livepatch-*.tar.gz
 
 # 3. libxc-livepatch1: the runtime library.
 lib=libxc-livepatch1
@@ -160,6 +163,9 @@ for c in bash-completion/completions/xc-livepatch zsh/vendor-completions/_xc-liv
   mkdir -p "$(pkgdir $cli)/usr/share/$(dirname "$c")"
   cp "cli/completions/$(basename "$c")" "$(pkgdir $cli)/usr/share/$c"
 done
+# The Prometheus rules over what `list --format prometheus` exports.
+mkdir -p "$(pkgdir $cli)/usr/share/xc-livepatch/prometheus"
+cp cli/prometheus/xen-livepatch.rules.yml "$(pkgdir $cli)/usr/share/xc-livepatch/prometheus/"
 docs $cli
 (cd "$src" && dpkg-shlibdeps -T"debian/$cli.substvars" -e"debian/$cli/usr/bin/xc-livepatch")
 echo "misc:Depends=" >>"$src/debian/$cli.substvars"
@@ -170,3 +176,12 @@ left=$(cd "$tree" && find . -mindepth 1 \( -type f -o -type l \))
 
 # 6. The static command (scripts/static-build.sh: musl, not position-independent).
 bash scripts/static-build.sh "$static_out"
+
+# 7. The Ansible collection (ansible/): ansible-galaxy collection build, with
+# the pinned ansible-core of scripts/ansible-env.sh, at the crate's version.
+galaxy_version=$(sed -n 's/^version: *//p' ansible/galaxy.yml)
+[ "$galaxy_version" = "$version" ] || die "ansible/galaxy.yml's version is $galaxy_version, the crate's $version"
+ansible_bin=$(bash scripts/ansible-env.sh) || die "scripts/ansible-env.sh failed"
+"$ansible_bin/ansible-galaxy" collection build --force --output-path "$out" ansible >/dev/null ||
+  die "ansible-galaxy collection build ansible failed"
+say "built $out/xen-livepatch-$version.tar.gz"

@@ -157,12 +157,15 @@ $(for p in "$tmp"/src/cli/man/*.1; do echo "-rw-r--r-- root/root ./usr/share/man
 -rw-r--r-- root/root ./usr/share/bash-completion/completions/xc-livepatch
 -rw-r--r-- root/root ./usr/share/zsh/vendor-completions/_xc-livepatch
 -rw-r--r-- root/root ./usr/share/fish/vendor_completions.d/xc-livepatch.fish
+-rw-r--r-- root/root ./usr/share/xc-livepatch/prometheus/xen-livepatch.rules.yml
 EOF
 )" "$(listing "$deb")" || f=1
   [ "$(field "$deb" Version)" = "$version" ] || { fail "Version is '$(field "$deb" Version)'"; f=1; }
   [ "$(field "$deb" Section)" = admin ] || { fail "Section is '$(field "$deb" Section)'"; f=1; }
   x=$tmp/x-cli; rm -rf "$x"; dpkg-deb -x "$deb" "$x"
   depends_cover "$deb" "$x/usr/bin/xc-livepatch" || f=1
+  cmp -s "$x/usr/share/xc-livepatch/prometheus/xen-livepatch.rules.yml" "$tmp/src/cli/prometheus/xen-livepatch.rules.yml" ||
+    { fail "the shipped Prometheus rules are not cli/prometheus/xen-livepatch.rules.yml"; f=1; }
   out=$("$x/usr/bin/xc-livepatch" --version) && [ "$out" = "xc-livepatch $version" ] || { fail "--version says '$out'"; f=1; }
   out=$("$x/usr/bin/xc-livepatch" --sim "$tmp/src/tests/fakexen/scenarios/03-mixed-metadata.scn" list --format dump 2>&1) ||
     { fail "xc-livepatch --sim ... list failed: $out"; f=1; }
@@ -303,6 +306,20 @@ check_crate() {
   return $f
 }
 
+check_collection() { # TARBALL: ansible-galaxy's build of ansible/
+  local t=$1 f=0 files m
+  [ -s "$t" ] || { fail "no $(basename "$t") beside the packages"; return 1; }
+  files=$(tar -tzf "$t" | LC_ALL=C sort)
+  for need in MANIFEST.json FILES.json README.md meta/runtime.yml plugins/modules/xen_livepatch.py \
+    plugins/modules/xen_livepatch_info.py plugins/module_utils/xc_livepatch.py plugins/action/xen_livepatch.py; do
+    grep -qx "$need" <<<"$files" || { fail "$(basename "$t") lacks $need"; f=1; }
+  done
+  m=$(tar -xzOf "$t" MANIFEST.json | python3 -c 'import json, sys; c = json.load(sys.stdin)["collection_info"]; print(c["namespace"], c["name"], c["version"])')
+  [ "$m" = "xen livepatch $version" ] || { fail "MANIFEST.json says '$m', not 'xen livepatch $version'"; f=1; }
+  [ $f -eq 0 ] && echo "  $(basename "$t"): $(wc -l <<<"$files") entries, xen.livepatch $version, both modules, the runner, the action plugin"
+  return $f
+}
+
 cargo build --release --locked -q && cargo build --release --locked -q -p fakexen || { echo "cargo build failed"; exit 1; }
 plain_soname=$(soname_of target/release/$so)
 FX=$root/target/release/libfakexen.so
@@ -314,6 +331,7 @@ part "throwaway root: a C program built with pkg-config lists the simulated payl
 part "lintian" check_lintian "$LIB" "$DEV" "$CLI"
 part "crates: cargo package --list, cargo publish --dry-run, cargo install from the tarballs" check_crate
 part "static xc-livepatch: no interpreter, no shared library, output as the packaged command's" check_static "$STATIC" "$CLI"
+part "the Ansible collection tarball: xen.livepatch at this version, its modules" check_collection "$tmp/debs/xen-livepatch-$version.tar.gz"
 
 # 7. Deliberate breaks: each mutated package must fail the check named.
 mutant() { # DEB FUNCTION: a copy of DEB changed by FUNCTION DIR, rebuilt

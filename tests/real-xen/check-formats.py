@@ -8,6 +8,8 @@ base64); this prints one RESULT line per check, in init.sh's format:
   prometheus-valid-full       promtool check metrics accepts it, and its samples
                               agree with the expected dump (count, one info and
                               one rc series per payload, success 1, interface)
+  prometheus-checked-alert    the package's alert rules over it: its CHECKED payloads fire
+                              XenLivepatchCheckedTooLong at 1h, not at 59m (promtool test rules)
   json-build-id-equals-console  its xen_build_id is the hypervisor's console line
                               `build-id: <hex>` and the hypervisor ELF's build id
 Usage: check-formats.py CONSOLE_LOG EXPECTED_DUMP IFACE ROOT OUTDIR"""
@@ -88,3 +90,9 @@ else:
             problems.append("%d %s series, expected %d" % (len(samples(metric)), metric, count))
     result("prometheus-valid-full", not problems,
            "; ".join(problems) or "promtool check metrics: ok; %d payloads, %d info and rc series, interface %s" % (count, count, iface))
+    # the shipped alert rules over this real export: its CHECKED payloads fire
+    # XenLivepatchCheckedTooLong at 1h, not before (promtool test rules)
+    a = subprocess.run(["/usr/bin/python3", os.path.join(root, "cli/tests/checked_alert_test.py"), "--file", m,
+                        os.path.join(root, "cli/prometheus/xen-livepatch.rules.yml"), outdir],
+                       capture_output=True, text=True)
+    result("prometheus-checked-alert", a.returncode == 0, (a.stdout + a.stderr).strip()[-300:])

@@ -69,7 +69,7 @@ expected_checks() {
        rust-list-during-churn-consistent tools-during-churn func-patch-reverted
        growth-race-c-enobufs growth-race-rust-reprobes c-abi-dump-after-race
        rust-dump-after-race last127-exact-name-buffer
-       json-equals-expected-full prometheus-valid-full"
+       json-equals-expected-full prometheus-valid-full prometheus-checked-alert"
     [ "$PACKAGED" = 1 ] && c="$c library-from-package"
     c="$c lifecycle-preloaded lifecycle-reapply-refused-preloaded lifecycle-xc lifecycle-reapply-refused-xc"
     c="$c xc-upload-wrong-build-id-refused json-build-id-equals-console"
