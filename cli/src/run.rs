@@ -56,6 +56,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Replace(a) => manage::other_action(&source, xc_livepatch::Action::Replace, a),
         Command::Unload(a) => manage::other_action(&source, xc_livepatch::Action::Unload, a),
         Command::Load(a) => manage::load(&source, a),
+        Command::Inspect(a) => crate::inspect_cmd::run(&source, a),
     }
 }
 

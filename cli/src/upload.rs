@@ -90,7 +90,7 @@ fn not_regular(m: &Metadata) -> Option<&'static str> {
 /// Opens `file` without blocking (a FIFO that appears between the checks
 /// must not hang the command), checks that it is a regular file of an
 /// acceptable size, and reads it.
-fn read_regular(file: &Path) -> Result<Vec<u8>, Refusal> {
+pub(crate) fn read_regular(file: &Path) -> Result<Vec<u8>, Refusal> {
     let m = std::fs::metadata(file).map_err(|e| Refusal::Open(errno_of(&e)))?;
     if let Some(kind) = not_regular(&m) {
         return Err(Refusal::NotRegular(kind));

@@ -24,7 +24,11 @@
 #     the command under the fakexen shim and with --sim agree; a refusal
 #     uploads and acts on nothing (fakexen's counters); payload fixtures by
 #     tests/real-xen/gen-payloads.py for the scenario's build id and another;
-#     every --json document valid against cli/schema/xc-livepatch-action.schema.json.
+#     every --json document valid against cli/schema/xc-livepatch-action.schema.json;
+#  8. inspect on tests/real-xen/gen-payloads.py's payloads: --json valid
+#     against cli/schema/xc-livepatch-inspect.schema.json, their functions,
+#     hooks, depends and re-apply safety as the real-Xen lifecycle finds them
+#     (cli/tests/check_inspect.py), and damaged copies refused in one line.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -320,6 +324,16 @@ manage() {
   [ "$f" -eq 0 ]
 }
 part "upload/apply/revert/replace/unload/load vs xen-livepatch (fakexen), --sim, --json" manage
+
+# 8.
+inspect_payloads() {
+  # the real-Xen stage's payloads, made for /bin/true's build id
+  local xen_id
+  xen_id=$(readelf -n /bin/true | sed -n 's/.*Build ID: //p')
+  python3 tests/real-xen/gen-payloads.py --xen /bin/true --out "$work/inspect" --many 0 --churn 0 >/dev/null || return 1
+  "$PY" cli/tests/check_inspect.py cli/schema/xc-livepatch-inspect.schema.json "$CLI" "$work/inspect" "$xen_id"
+}
+part "inspect: the real-Xen stage's payloads (schema, functions, hooks, depends, re-apply safety) and damaged copies" inspect_payloads
 
 echo "32-cli: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]
