@@ -98,7 +98,7 @@ impl Default for Module {
 }
 
 /// What an uploaded live-patch file said, kept per payload name while it
-/// is loaded (merged into its [`Module`] by [`module`]).
+/// is loaded (merged into its [`Module`] as the module documentation says).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFacts {
     /// Its `.note.gnu.build-id`.
