@@ -3,8 +3,10 @@
 (tests/real-xen/gen-payloads.py), held to what that stage's lifecycle finds on
 real Xen, and on damaged copies of them.
 
-Usage: check_inspect.py SCHEMA CLI DIR XEN_BUILD_ID
-DIR is gen-payloads.py's --out. Every --json document must be valid against
+Usage: check_inspect.py SCHEMA CLI DIR XEN_BUILD_ID [SCENARIO]
+DIR is gen-payloads.py's --out. With SCENARIO, every payload is also
+inspected with --sim SCENARIO: the document (its `now` verdicts included)
+must be valid, and lp-oc-2note still refused. Every --json document must be valid against
 SCHEMA (python3-jsonschema). Expected, as real Xen shows (objcopy.sh,
 lifecycle.sh, init.sh):
   - every payload: xen_depends is the hypervisor's id, build_id is readelf's,
@@ -43,6 +45,7 @@ def readelf_build_id(path):
 
 def main():
     schema_path, cli, d, xen_id = sys.argv[1:5]
+    scenario = sys.argv[5] if len(sys.argv) > 5 else None
     validator = jsonschema.Draft202012Validator(json.load(open(schema_path)))
     ok = bad = 0
     docs = {}
@@ -74,6 +77,17 @@ def main():
               and (doc["xen_depends"] == xen_id or name == "lc-otherxen"), doc)
         check(name + " problems", doc["problems"] == [], doc["problems"])
         docs[name] = doc
+
+    if scenario:
+        for f in sorted(os.listdir(pdir)):
+            rc, out, err = run(cli, "--sim", scenario, "inspect", "--json", os.path.join(pdir, f))
+            if f == "lp-oc-2note.livepatch":
+                check(f + " --sim refused", rc == 1 and err.count(b"\n") == 1, (rc, err))
+                continue
+            doc = json.loads(out) if rc == 0 else {}
+            errors = list(validator.iter_errors(doc)) if doc else ["exit %d %r" % (rc, err)]
+            check(f + " --sim schema", not errors and isinstance(doc.get("now"), dict),
+                  [getattr(e, "message", e) for e in errors[:3]])
 
     def fn(doc):
         return [(f["name"]["text"], f["old_size"], f["version"]) for f in doc["functions"]]

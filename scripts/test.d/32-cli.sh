@@ -331,7 +331,8 @@ inspect_payloads() {
   local xen_id
   xen_id=$(readelf -n /bin/true | sed -n 's/.*Build ID: //p')
   python3 tests/real-xen/gen-payloads.py --xen /bin/true --out "$work/inspect" --many 0 --churn 0 >/dev/null || return 1
-  "$PY" cli/tests/check_inspect.py cli/schema/xc-livepatch-inspect.schema.json "$CLI" "$work/inspect" "$xen_id"
+  "$PY" cli/tests/check_inspect.py cli/schema/xc-livepatch-inspect.schema.json "$CLI" "$work/inspect" "$xen_id" \
+    cli/tests/manage/states.scn
 }
 part "inspect: the real-Xen stage's payloads (schema, functions, hooks, depends, re-apply safety) and damaged copies" inspect_payloads
 
