@@ -632,3 +632,145 @@ fn the_librarys_xenver_reads_the_version_and_build_id_the_scenario_sets() {
     let none = ScenarioHypervisor::new(&scenario::parse("build-id none").unwrap());
     assert_eq!(xenver::build_id(&none).unwrap_err().errno(), libc::ENODATA);
 }
+
+// ---- payload files: the simulator reads the uploaded ELF as Xen does -------
+
+#[path = "../cli/src/testpayload.rs"]
+mod testpayload;
+use testpayload::{build, Notes, Spec};
+
+/// A scratch directory for payload files, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("sim-manage-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+
+    fn payload(&self, name: &str, spec: &Spec) -> Vec<u8> {
+        std::fs::read(build(&self.0, name, spec)).unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn xen_id() -> Vec<u8> {
+    xc_livepatch::sim::DEFAULT_BUILD_ID.to_vec()
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "runs binutils")]
+fn an_uploaded_files_build_ids_are_read_whatever_the_section_type_and_a_duplicate_build_id_is_eexist() {
+    let d = Scratch::new("ids");
+    let hv = hv_with(vec![], |_| {});
+    for (i, notes) in [Notes::AsmNote, Notes::AddSection, Notes::BinaryRename].into_iter().enumerate() {
+        let mut spec = Spec::new(0xa0 + i as u8, &xen_id(), &xen_id());
+        spec.notes = notes;
+        let name = format!("p{i}");
+        assert_eq!(rc(&hv, &Req::upload(&name, d.payload(&name, &spec))), Ok(0), "{notes:?}");
+    }
+    // Another name, the same build id as p1: Xen's "Already loaded as".
+    let dup = d.payload("dup", &Spec::new(0xa1, &xen_id(), &xen_id()));
+    assert_eq!(rc(&hv, &Req::upload("dup", dup)), Err(libc::EEXIST));
+    // Made for another hypervisor build, or with a first note that is not a build id.
+    let other = d.payload("other", &Spec::new(0xb0, &xen_id(), &[0x11; 20]));
+    assert_eq!(rc(&hv, &Req::upload("other", other)), EINVAL);
+    let mut two = Spec::new(0xb1, &xen_id(), &xen_id());
+    // (the first note even holds the right bytes: only its type is wrong)
+    two.raw_xen_depends = Some([testpayload::note(&xen_id(), 1), testpayload::note(&xen_id(), 3)].concat());
+    assert_eq!(rc(&hv, &Req::upload("two", d.payload("two", &two))), EINVAL);
+    assert_eq!(hv.sim().payloads().len(), 3);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "runs binutils")]
+fn depends_from_the_files_is_checked_against_the_top_and_only_the_top_is_reverted() {
+    let d = Scratch::new("stack");
+    let hv = hv_with(vec![], |_| {});
+    let a = d.payload("a", &Spec::new(0xa1, &xen_id(), &xen_id()));
+    let b = d.payload("b", &Spec::new(0xb2, &[0xa1; 20], &xen_id()));
+    let c = d.payload("c", &Spec::new(0xc3, &[0xb2; 20], &xen_id()));
+    for (n, p) in [("a", a), ("b", b), ("c", c)] {
+        assert_eq!(rc(&hv, &Req::upload(n, p)), Ok(0), "{n}");
+    }
+    assert_eq!(rc(&hv, &Req::action("b", APPLY)), EINVAL, "b stacks on a, and nothing is applied");
+    assert_eq!(rc(&hv, &Req::action("c", APPLY)), EINVAL);
+    assert_eq!(rc(&hv, &Req::action("a", APPLY)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("c", APPLY)), EINVAL, "c stacks on b, the top is a");
+    assert_eq!(rc(&hv, &Req::action("b", APPLY)), Ok(0));
+    assert_eq!(status(&hv, "b"), Ok((APPLIED, 0)));
+    assert_eq!(rc(&hv, &Req::action("a", REVERT)), Err(libc::EBUSY), "a is below b");
+    assert_eq!(rc(&hv, &Req::action("b", REPLACE)), Ok(0), "applied: a silent 0");
+    assert_eq!(rc(&hv, &Req::action("b", REVERT)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("a", REVERT)), Ok(0));
+    assert_eq!(status(&hv, "a"), Ok((CHECKED, 0)));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "runs binutils")]
+fn a_files_vetoing_hook_refuses_replace_and_its_writable_data_the_reapply() {
+    let d = Scratch::new("hooks");
+    let hv = hv_with(vec![], |_| {});
+    let mut hooked = Spec::new(0xa1, &xen_id(), &xen_id());
+    hooked.hooks = vec!["prerevert"];
+    let mut null_hook = Spec::new(0xa2, &xen_id(), &xen_id());
+    null_hook.null_hooks = vec!["preapply"];
+    let mut data = Spec::new(0xa3, &xen_id(), &xen_id());
+    data.writable_data = true;
+    data.modinfo = Some(b"VERSION=3\0".to_vec());
+    for (n, s) in [("hooked", &hooked), ("null", &null_hook), ("data", &data)] {
+        assert_eq!(rc(&hv, &Req::upload(n, d.payload(n, s))), Ok(0), "{n}");
+    }
+    assert_eq!(rc(&hv, &Req::action("hooked", REPLACE)), Err(libc::EOPNOTSUPP), "its own vetoing hook");
+    assert_eq!(rc(&hv, &Req::action("hooked", APPLY)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("data", REPLACE)), Err(libc::EOPNOTSUPP), "an applied one's");
+    assert_eq!(rc(&hv, &Req::action("hooked", REVERT)), Ok(0));
+    // A NULL vetoing hook is not called, so it does not veto.
+    assert_eq!(rc(&hv, &Req::action("null", REPLACE)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("null", REVERT)), Ok(0));
+    // .data: once reverted, APPLY sets rc -EINVAL ("Please unload").
+    assert_eq!(rc(&hv, &Req::action("data", APPLY)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("data", REVERT)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("data", APPLY)), Ok(0));
+    assert_eq!(status(&hv, "data"), Ok((CHECKED, -libc::EINVAL)));
+    // Functions only: applied again after a revert.
+    let mut plain = Spec::new(0xa4, &xen_id(), &xen_id());
+    plain.hooks = vec![];
+    assert_eq!(rc(&hv, &Req::upload("plain", d.payload("plain", &plain))), Ok(0));
+    for cmd in [APPLY, REVERT, APPLY] {
+        assert_eq!(rc(&hv, &Req::action("plain", cmd)), Ok(0));
+    }
+    assert_eq!(status(&hv, "plain"), Ok((APPLIED, 0)));
+    let listed = xc_livepatch::snapshot_from(&hv).unwrap();
+    let meta = listed.payloads.iter().find(|p| p.name_bytes() == b"data").unwrap().metadata_raw().to_vec();
+    assert_eq!(meta, b"VERSION=3\0", "LIST shows the file's .modinfo");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "runs binutils")]
+fn the_scenarios_module_says_what_a_file_cannot_and_the_facts_survive_the_state_file() {
+    let d = Scratch::new("merge");
+    let hv = hv_with(vec![], |c| module("f", c, Module { apply_ends: Some(libc::EIO), ..Module::default() }));
+    let f = d.payload("f", &Spec::new(0xa1, &xen_id(), &xen_id()));
+    assert_eq!(rc(&hv, &Req::upload("f", f)), Ok(0));
+    assert_eq!(rc(&hv, &Req::action("f", APPLY)), Ok(0));
+    assert_eq!(status(&hv, "f"), Ok((CHECKED, -libc::EIO)), "the module's failing apply");
+    // A new process over the same state (FAKEXEN_STATE) still knows f's build id.
+    let saved = hv.sim().save_state(true);
+    assert!(saved.contains(&format!("file 66 {} {} 10", "a1".repeat(20), testpayload_hex(&xen_id()))), "{saved}");
+    let again = hv_with(vec![], |_| {});
+    again.sim().load_state(&saved).unwrap();
+    let dup = d.payload("dup", &Spec::new(0xa1, &xen_id(), &xen_id()));
+    assert_eq!(rc(&again, &Req::upload("g", dup)), Err(libc::EEXIST));
+}
+
+fn testpayload_hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -76,14 +76,17 @@ pub enum Command {
     /// what is loaded, with no step the target does not need.
     #[command(after_long_help = ENSURE_HELP)]
     Ensure(EnsureArgs),
+    /// What a live-patch file is, and whether the hypervisor would take it now
+    #[command(after_long_help = INSPECT_HELP)]
+    Inspect(InspectArgs),
 }
 
 impl Command {
     /// The `--lock-wait` of a managing subcommand; `None` for those that
-    /// take no lock (`list`, `iface`).
+    /// take no lock (`list`, `iface`, `inspect`).
     pub fn lock_wait(&self) -> Option<Duration> {
         match self {
-            Command::List(_) | Command::Iface => None,
+            Command::List(_) | Command::Iface | Command::Inspect(_) => None,
             Command::Upload(a) => Some(a.lock.lock_wait),
             Command::Apply(a) => Some(a.wait.lock.lock_wait),
             Command::Revert(a) | Command::Replace(a) | Command::Unload(a) => Some(a.wait.lock.lock_wait),
@@ -101,6 +104,26 @@ pub struct LockArgs {
     /// naming the holder's PID.
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
     pub lock_wait: Duration,
+}
+
+/// `inspect FILE`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The live-patch file (an ELF relocatable object).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The name it would be uploaded as (default: `load`'s, FILE's base name without its last extension).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<OsString>,
+
+    /// Read the file only; do not ask the hypervisor.
+    #[arg(long)]
+    pub no_hypervisor: bool,
+
+    /// One JSON document (schema: xc-livepatch-inspect.schema.json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ensure`.
@@ -311,6 +334,12 @@ const UPLOAD_HELP: &str = "Before anything is uploaded, FILE must be a regular f
 load FILE: the name is FILE's base name without its last extension (`/tmp/xsa-1.livepatch` is `xsa-1`), as xen-livepatch load does; it uploads, applies (see apply --help), and unloads the payload again if the apply fails (whenever Xen allows it: also when the apply was refused while another payload's action was scheduled), exiting with the apply's status. Each step's `Uploading FILE... ` / `Applying NAME... ` is written when the step starts; SIGINT or SIGTERM ends load as it ends apply (see apply --help), without unloading a payload whose apply may still finish.";
 
 /// What the actions' help says about the output and the waiting.
+const INSPECT_HELP: &str = "From the file alone (no hypervisor needed): its own build id (.note.gnu.build-id), what it stacks on (.livepatch.depends: the hypervisor's build id for the bottom of a stack, else the payload below), the hypervisor build it was made for (.livepatch.xen_depends), the functions it replaces (names from the relocations of .livepatch.funcs, old and new sizes, the payload format version), its hooks (.livepatch.hooks.*, vetoing or not), whether it can be applied again after a revert (its only writable section is .livepatch.funcs), its .modinfo metadata, and anything else in it that Xen refuses. The build-id notes are read as Xen reads them: the first note of the section, whatever its type (objcopy makes SHT_PROGBITS ones).
+
+Then, unless --no-hypervisor, the hypervisor (or --sim) is asked for its build id and LIST (no lock, nothing changed): whether an upload under NAME, an apply and a replace would be accepted now, and why not. LIST shows neither the payloads' build ids, nor their hooks, nor the applied order: what depends on them is `cannot tell`, never guessed. A hypervisor that cannot be asked is said so, and the exit status stays 0.
+
+Exit status: 0 when the file is a live patch (even one Xen would refuse: see its problems); 1 when it cannot be read or is not a live patch (one line on stderr).";
+
 const ACTION_HELP: &str = "The output and exit codes are xen-livepatch's: `Applying NAME... completed` (Reverting, Unloading, Replacing all live patches with), `No action needed.` when the payload is already in the state asked for, `NAME is in the wrong state.` with the current and expected states (exit 1), `Failed to get status of NAME.` or `Error N: text` on stderr (exit 2 for EAGAIN/EBUSY, 1 otherwise), `Cannot execute ACTION.` / `Operation already in progress.` (exit 2) when an action on the payload is still scheduled. Unlike xen-livepatch, the command does not conclude that from the payload's rc -EAGAIN alone (Xen also leaves it so when it refused an action while another payload's was scheduled): it asks, and prints those lines when Xen answers EBUSY.
 
 Unlike xen-livepatch, which sleeps 60 ms once and then gives up, the command reads the payload's state right after asking and then every 1 ms, 2 ms, 4 ms... (at most 20 ms apart) until the action has finished or --wait has passed; only then does it print `Operation didn't complete.` (exit 2). The hypervisor itself gives the CPUs 30 ms to join an action and otherwise ends it with EBUSY. `Applying NAME... ` is written before the wait; SIGINT or SIGTERM during it ends the line with `interrupted`, prints one line with the payload's state at the last read (the action may still finish in the hypervisor) and exits 130 or 143 (with --json: the document, `interrupted` naming the signal).

@@ -191,6 +191,13 @@ fn required_build_id(file: &Elf<'_>, name: &str, problems: &mut Vec<String>) -> 
     }
 }
 
+/// The first section named `name`, as Xen's `livepatch_elf_sec_by_name`
+/// finds it: from index 1, the null section at index 0 is never one (the
+/// `object` crate's `section_by_name` would return it).
+fn by_name<'d, 'f>(file: &'f Elf<'d>, name: &str) -> Option<ElfSection64<'d, 'f, Endianness>> {
+    file.sections().find(|s| s.index().0 != 0 && s.name_bytes() == Ok(name.as_bytes()))
+}
+
 /// The bytes of a section as Xen sees them; `Err` for one whose bytes are
 /// not in the file (SHT_NOBITS) or lie outside it.
 fn section_bytes<'d>(file: &Elf<'d>, section: &ElfSection64<'d, '_, Endianness>) -> Result<&'d [u8], String> {
@@ -201,10 +208,10 @@ fn section_bytes<'d>(file: &Elf<'d>, section: &ElfSection64<'d, '_, Endianness>)
     header.data(file.endian(), file.data()).map_err(|_| "lies outside the file (Xen: EINVAL)".into())
 }
 
-/// The GNU build id of section `name` (the first of that name, as Xen's
-/// `livepatch_elf_sec_by_name`): `None` when there is no such section.
+/// The GNU build id of section `name` (the first of that name, see
+/// [`by_name`]): `None` when there is no such section.
 fn section_build_id(file: &Elf<'_>, name: &str) -> Option<Result<Vec<u8>, String>> {
-    let section = file.section_by_name(name)?;
+    let section = by_name(file, name)?;
     let read = section_bytes(file, &section)
         .and_then(|b| build_id_note(b, file.endian()).map(<[u8]>::to_vec))
         .map_err(|why| format!("its {name} section {why}"));
@@ -293,7 +300,7 @@ impl Relocs {
 fn hooks(file: &Elf<'_>, problems: &mut Vec<String>) -> Vec<Hook> {
     let mut found = Vec::new();
     for kind in HOOKS {
-        let Some(section) = file.section_by_name(kind.section) else { continue };
+        let Some(section) = by_name(file, kind.section) else { continue };
         let size = section.elf_section_header().sh_size(file.endian());
         let fits = if kind.multi { size % 8 == 0 } else { size == 8 };
         if !fits {
@@ -316,6 +323,9 @@ fn writable_sections(file: &Elf<'_>) -> Vec<String> {
     file.sections()
         .filter(|s| {
             let h = s.elf_section_header();
+            if s.index().0 == 0 {
+                return false; // Xen's move_payload starts at index 1
+            }
             let flags = h.sh_flags(e);
             flags & u64::from(SHF_ALLOC) != 0
                 && flags & u64::from(SHF_EXECINSTR) == 0
@@ -328,7 +338,7 @@ fn writable_sections(file: &Elf<'_>) -> Vec<String> {
 
 /// `.modinfo`'s bytes; Xen requires them to end with a NUL.
 fn modinfo(file: &Elf<'_>, problems: &mut Vec<String>) -> Vec<u8> {
-    let Some(section) = file.section_by_name(MODINFO) else { return Vec::new() };
+    let Some(section) = by_name(file, MODINFO) else { return Vec::new() };
     match section_bytes(file, &section) {
         Ok(b) if b.last() == Some(&0) => b.to_vec(),
         Ok(b) => {

@@ -6,7 +6,7 @@
 //! expectation: 104 bytes on a 64-bit hypervisor.
 
 use super::{section_bytes, Elf, Relocs, FUNCS};
-use object::{Endianness, Object as _};
+use object::Endianness;
 
 /// `sizeof(struct livepatch_func)` on a 64-bit hypervisor.
 pub const FUNC_SIZE: usize = 104;
@@ -54,7 +54,7 @@ fn u64_at(b: &[u8], at: usize, e: Endianness) -> u64 {
 
 /// The functions of `.livepatch.funcs`, with what Xen would refuse in them.
 pub fn read(file: &Elf<'_>, problems: &mut Vec<String>) -> Vec<Func> {
-    let Some(section) = file.section_by_name(FUNCS) else { return Vec::new() };
+    let Some(section) = super::by_name(file, FUNCS) else { return Vec::new() };
     let bytes = match section_bytes(file, &section) {
         Ok(b) => b,
         Err(why) => {

@@ -175,3 +175,22 @@ fn missing_depends_and_build_id_are_problems_not_errors() {
         ]
     );
 }
+
+#[test]
+fn the_null_section_is_never_found_by_name_as_in_xen() {
+    // Found by fuzz/elf_inspect: section 0 named .livepatch.depends (its
+    // sh_name set to that section's). Xen's livepatch_elf_sec_by_name
+    // starts at index 1; so does the reader, and so the simulator's.
+    let d = tempfile::tempdir().unwrap();
+    let mut b = std::fs::read(build(d.path(), "lp", &Spec::new(0xa6, &[0xd0; 20], &XEN))).unwrap();
+    let file = Elf::parse(&b[..]).unwrap();
+    let index = file.section_by_name(DEPENDS).unwrap().index().0;
+    let shoff = u64::from_le_bytes(b[0x28..0x30].try_into().unwrap()) as usize;
+    let name: [u8; 4] = b[shoff + 64 * index..][..4].try_into().unwrap();
+    b[shoff..shoff + 4].copy_from_slice(&name);
+    let p = inspect(&b).unwrap();
+    assert_eq!(p.stack.depends.as_deref(), Some(&[0xd0; 20][..]));
+    assert_eq!(p.problems, Vec::<String>::new());
+    let sim = xc_livepatch::sim::elf::facts(&b).unwrap();
+    assert_eq!(sim.depends, xc_livepatch::sim::elf::Note::Id(vec![0xd0; 20]));
+}

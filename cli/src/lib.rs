@@ -11,7 +11,10 @@
 //! | [`step`] | one upload or action as data: asked, before, after, outcome |
 //! | [`actions`] | apply, revert, replace, unload, and the wait for them |
 //! | [`upload`] | upload and load, with the file, size and build-id checks |
-//! | [`elf`] | what a live-patch file says about itself (`object`) |
+//! | [`elf`] | what a live-patch file says about itself (`object`): one reader for upload and inspect |
+//! | [`inspect`] | whether the hypervisor would take a payload now, judged from LIST and its build id |
+//! | [`inspect_render`] | an inspection as text or JSON |
+//! | [`inspect_cmd`] | `inspect FILE`: glue and exit status |
 //! | [`lines`] | a step as xen-livepatch's lines |
 //! | [`report`] | a step as the JSON document |
 //! | [`manage`] | one managing subcommand: glue and exit status |
@@ -37,6 +40,9 @@ pub mod ensure;
 pub mod ensure_render;
 pub mod errno;
 pub mod identity;
+pub mod inspect;
+pub mod inspect_cmd;
+pub mod inspect_render;
 pub mod interrupt;
 pub mod json;
 pub mod lines;

@@ -85,6 +85,7 @@ fn command(cli: &Cli, source: &Source) -> u8 {
         Command::Unload(a) => manage::other_action(source, xc_livepatch::Action::Unload, a),
         Command::Load(a) => manage::load(source, a),
         Command::Ensure(a) => crate::ensure::ensure(source, a),
+        Command::Inspect(a) => crate::inspect_cmd::run(source, a),
     }
 }
 

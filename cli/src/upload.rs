@@ -330,6 +330,25 @@ mod tests {
     }
 
     #[test]
+    fn payloads_whose_notes_objcopy_made_are_uploaded_and_a_leading_other_note_is_refused() {
+        use crate::testpayload::{build, note, Notes, Spec};
+        let d = scratch(&[]);
+        let host = hv();
+        for notes in [Notes::AsmNote, Notes::AddSection, Notes::BinaryRename] {
+            let mut spec = Spec::new(0xa1, &XEN_ID, &XEN_ID);
+            spec.notes = notes;
+            let f = build(d.path(), &format!("{notes:?}"), &spec);
+            assert_eq!(upload(&host, b"lp", &f, false).outcome, Outcome::Completed, "{notes:?}");
+        }
+        let mut two = Spec::new(0xa2, &XEN_ID, &XEN_ID);
+        two.raw_xen_depends = Some([note(&XEN_ID, 1), note(&XEN_ID, 3)].concat());
+        match refused(&hv(), b"two", &build(d.path(), "two", &two), true) {
+            Refusal::NotLivePatch(w) => assert!(w.contains("begins with a note of type 1"), "{w}"),
+            r => panic!("{r:?}"),
+        }
+    }
+
+    #[test]
     fn sizes_over_2_mib_and_4_gib_are_refused_before_reading() {
         let d = scratch(&[]);
         let hv = hv();

@@ -33,9 +33,13 @@
 #     wait, `interrupted`, one line, exit 130;
 # 10. on a pseudo-terminal, control bytes in names, metadata and file
 #     names escaped; into a pipe, the bytes (cli/tests/tty_check.py).
+# 11. inspect on tests/real-xen/gen-payloads.py's payloads: --json valid
+#     against cli/schema/xc-livepatch-inspect.schema.json, their functions,
+#     hooks, depends and re-apply safety as the real-Xen lifecycle finds them
+#     (cli/tests/check_inspect.py), and damaged copies refused in one line.
 # CLI_PARTS="manage sequences" runs only the parts whose function is named
 # (table dump json promtool_check node_exporter closed_pipe manage
-# sequences interrupted; the cargo test and PromQL parts are "bash" and "$PY").
+# sequences interrupted inspect_payloads; the cargo test and PromQL parts are "bash" and "$PY").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -420,6 +424,17 @@ part "timeout -s INT / -s TERM on a pending apply (fakexen and --sim)" interrupt
 #     and file names shown escaped; into a pipe, the bytes.
 part "terminal escaping (pseudo-terminal) vs a pipe's bytes" \
   "$PY" cli/tests/tty_check.py "$CLI" cli/tests/scenarios/04-terminal-controls.scn
+
+# 11.
+inspect_payloads() {
+  # the real-Xen stage's payloads, made for /bin/true's build id
+  local xen_id
+  xen_id=$(readelf -n /bin/true | sed -n 's/.*Build ID: //p')
+  python3 tests/real-xen/gen-payloads.py --xen /bin/true --out "$work/inspect" --many 0 --churn 0 >/dev/null || return 1
+  "$PY" cli/tests/check_inspect.py cli/schema/xc-livepatch-inspect.schema.json "$CLI" "$work/inspect" "$xen_id" \
+    cli/tests/manage/states.scn
+}
+part "inspect: the real-Xen stage's payloads (schema, functions, hooks, depends, re-apply safety) and damaged copies" inspect_payloads
 
 echo "32-cli: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

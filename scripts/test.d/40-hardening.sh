@@ -7,6 +7,8 @@
 #     environment knob ignored in a set-user-ID copy (tests/secure_env.rs).
 #  2. A bounded libFuzzer run (FUZZ_SECONDS, default 60) of fuzz/list_hostile,
 #     a hostile hypervisor model, from the committed seed corpus;
+#     FUZZ_ELF_SECONDS (default 45) of fuzz/elf_inspect (the command's ELF
+#     reader: upload's checks and inspect, over arbitrary bytes), and
 #     FUZZ_MANAGE_RUNS (default 300000) runs of fuzz/manage_hostile (upload,
 #     get, actions against a hostile hypervisor); and of the command's
 #     scenario_parse and cli_formats (FUZZ_CLI_RUNS runs each, default 3000),
@@ -113,6 +115,9 @@ part "fuzz: scenario_parse and cli_formats, ${FUZZ_CLI_RUNS:-3000} runs each; pr
 # never fails for it: upload, GET (Rust and C) and actions against a hostile
 # hypervisor (fuzz/fuzz_targets/manage_hostile.rs), from the committed corpus.
 part "fuzz: manage_hostile, ${FUZZ_MANAGE_RUNS:-300000} runs" fuzz_target manage_hostile -runs="${FUZZ_MANAGE_RUNS:-300000}"
+# The command's ELF reader (upload, load, inspect) over arbitrary bytes, seeded
+# with gen-payloads.py's payloads (fuzz/fuzz_targets/elf_inspect.rs), time-bounded.
+part "fuzz: elf_inspect, ${FUZZ_ELF_SECONDS:-45} s" fuzz_target elf_inspect -max_total_time="${FUZZ_ELF_SECONDS:-45}"
 # ---- 3. C under fakexen ------------------------------------------------------
 cargo build --release --locked -q || { echo "hardening: cargo build --release failed" >&2; exit 1; }
 cargo build --release --locked -q -p fakexen || { echo "hardening: cargo build -p fakexen failed" >&2; exit 1; }

@@ -3,20 +3,28 @@
 //! `schedule_work`, and the work that `check_for_livepatch_work` runs later
 //! on every CPU, `livepatch_do_action`), the same from 4.14 to 4.22.
 //!
-//! What the ELF file would tell Xen (its build ids, whether it may be
-//! applied again once reverted, its hooks, whether Xen's checks reject it)
-//! is a [`Module`] per payload name in the scenario; the model only checks
-//! the ELF magic of what is uploaded. A scheduled action runs at the first
+//! What the ELF file tells Xen is read from the uploaded bytes, as Xen reads
+//! it ([`super::elf`]): its own build id, `.livepatch.depends`,
+//! `.livepatch.xen_depends`, vetoing hooks and writable sections. The
+//! scenario's [`Module`] per payload name says what a file cannot (an
+//! action that fails, a refusal by Xen's other ELF checks) and describes
+//! payloads loaded without a file. How they merge ([`module`]): a file's
+//! build id and depends replace the module's `id=`/`depends=`; its vetoing
+//! hooks add to `hooks=vetoing`; it is safe to re-apply only if both say so;
+//! its `.modinfo` replaces `meta=`. An uploaded blob that is not an ELF64
+//! with section headers and one of the three build-id sections is judged
+//! as before: the ELF magic, then the module alone. A scheduled action runs at the first
 //! hypercall after [`Config::pending`](super::Config::pending) has passed,
 //! as a real Xen runs it when its CPUs next go idle.
 
+use super::elf::{self, ElfFacts, Note};
 use super::{get16, get32, get64, put32, GuestMemory, Lie, Payload, State, EFAULT, EINVAL, EOPNOTSUPP};
 use crate::abi::{
     LIVEPATCH_ACTION_APPLY, LIVEPATCH_ACTION_APPLY_NODEPS, LIVEPATCH_ACTION_REPLACE, LIVEPATCH_ACTION_REVERT,
     LIVEPATCH_ACTION_UNLOAD, LIVEPATCH_STATE_APPLIED, LIVEPATCH_STATE_CHECKED, XEN_LIVEPATCH_NAME_SIZE,
 };
 use crate::sysctl::{at, SYSCTL_SIZE};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 const ENOENT: i64 = libc::ENOENT as i64;
@@ -89,6 +97,20 @@ impl Default for Module {
     }
 }
 
+/// What an uploaded live-patch file said, kept per payload name while it
+/// is loaded (merged into its [`Module`] as the module documentation says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFacts {
+    /// Its `.note.gnu.build-id`.
+    pub build_id: Vec<u8>,
+    /// Its `.livepatch.depends`.
+    pub depends: Vec<u8>,
+    /// An enabled vetoing hook.
+    pub vetoing_hooks: bool,
+    /// Xen's `safe_to_reapply`.
+    pub reapply: bool,
+}
+
 /// The one scheduled action (`struct livepatch_work`).
 #[derive(Debug, Clone)]
 pub(super) struct Work {
@@ -107,6 +129,8 @@ pub(super) struct Live {
     applied: Vec<Vec<u8>>,
     /// The scheduled action, until it runs.
     work: Option<Work>,
+    /// What the uploaded files said, by payload name.
+    files: BTreeMap<Vec<u8>, FileFacts>,
 }
 
 impl Live {
@@ -120,6 +144,7 @@ impl Live {
     /// Forgets an unloaded payload.
     pub(super) fn forget(&mut self, name: &[u8]) {
         self.reverted.remove(name);
+        self.files.remove(name);
         self.applied.retain(|n| n != name);
     }
 
@@ -148,6 +173,14 @@ impl Live {
         self.reverted.insert(name);
     }
 
+    pub(super) fn files(&self) -> &BTreeMap<Vec<u8>, FileFacts> {
+        &self.files
+    }
+
+    pub(super) fn set_file(&mut self, name: Vec<u8>, f: FileFacts) {
+        self.files.insert(name, f);
+    }
+
     pub(super) fn set_work(&mut self, w: Work) {
         self.work = Some(w);
     }
@@ -157,8 +190,17 @@ impl Live {
     }
 }
 
+/// The scenario's module of `name`, merged with what its uploaded file
+/// said (see the module documentation).
 fn module(st: &State, name: &[u8]) -> Module {
-    st.cfg.modules.get(name).cloned().unwrap_or_default()
+    let mut m = st.cfg.modules.get(name).cloned().unwrap_or_default();
+    if let Some(f) = st.live.files.get(name) {
+        m.build_id = Some(f.build_id.clone());
+        m.depends = Some(Depends::Id(f.depends.clone()));
+        m.vetoing_hooks |= f.vetoing_hooks;
+        m.reapply &= f.reapply;
+    }
+    m
 }
 
 fn index(st: &State, name: &[u8]) -> Option<usize> {
@@ -223,15 +265,25 @@ pub(super) fn upload(st: &mut State, mem: &dyn GuestMemory, op: &[u8; SYSCTL_SIZ
     }
     st.counters.upload_bytes += size;
     let m = module(st, &name);
+    let file = elf::facts(&raw);
     let r = load_payload_data(st, &raw, &m);
     if r != 0 {
         return r;
     }
+    let facts = match file.as_ref().map(|f| file_facts(st, f)) {
+        Some(Err(e)) => return e,
+        Some(Ok(f)) => Some(f),
+        None => None,
+    };
     if st.cfg.lie == Some(Lie::UploadPhantom) {
         return 0;
     }
     st.live.forget(&name);
-    st.payloads.push(Payload::new(&name, &m.metadata));
+    let metadata = file.and_then(|f| f.modinfo).unwrap_or(m.metadata);
+    st.payloads.push(Payload::new(&name, &metadata));
+    if let Some(f) = facts {
+        st.live.files.insert(name, f);
+    }
     st.version += 1;
     match st.cfg.lie {
         Some(Lie::UploadReturns(n)) => n,
@@ -254,6 +306,26 @@ fn load_payload_data(st: &State, raw: &[u8], m: &Module) -> i64 {
         }
     }
     0
+}
+
+/// Xen's checks of a live-patch file's build-id sections, in its order
+/// (`check_special_sections`, `prepare_payload`, `check_xen_buildid`):
+/// a missing or unreadable `.note.gnu.build-id` or `.livepatch.depends`
+/// EINVAL, a build id already loaded EEXIST, a `.livepatch.xen_depends`
+/// that is missing, unreadable or not the hypervisor's EINVAL (not
+/// compared when the scenario's hypervisor has no build id).
+fn file_facts(st: &State, f: &ElfFacts) -> Result<FileFacts, i64> {
+    let Note::Id(build_id) = f.build_id.clone() else { return Err(-EINVAL) };
+    if st.payloads.iter().any(|p| module(st, &p.name).build_id.as_ref() == Some(&build_id)) {
+        return Err(-EEXIST);
+    }
+    let Note::Id(depends) = f.depends.clone() else { return Err(-EINVAL) };
+    match (&f.xen_depends, &st.cfg.xen.build_id) {
+        (Note::Id(x), Some(id)) if x != id => return Err(-EINVAL),
+        (Note::Id(_), _) => {}
+        _ => return Err(-EINVAL),
+    }
+    Ok(FileFacts { build_id, depends, vetoing_hooks: f.vetoing_hooks, reapply: f.safe_to_reapply })
 }
 
 /// `livepatch_get`.
@@ -379,8 +451,14 @@ fn build_id_dep(st: &State, m: &Module, internal: bool) -> i64 {
             None => return -ENODATA,
         }
     } else {
+        // A model shortcut, as for an absent depends: a top payload whose
+        // build id the scenario does not give (no file, no id=) satisfies
+        // any depends.
         let stack = applied_stack(st);
-        stack.last().and_then(|top| module(st, top).build_id).unwrap_or_default()
+        match stack.last().and_then(|top| module(st, top).build_id) {
+            Some(id) => id,
+            None => return 0,
+        }
     };
     let want = match dep {
         Depends::Hypervisor => st.cfg.xen.build_id.clone().unwrap_or_default(),

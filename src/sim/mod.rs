@@ -24,13 +24,14 @@ use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
 use std::collections::BTreeMap;
 
 mod caller;
+pub mod elf;
 mod manage;
 mod memory;
 mod persist;
 pub mod scenario;
 mod version;
 pub use caller::{CArrays, CallerBuffers};
-pub use manage::{Depends, Module, LIVEPATCH_MAX_SIZE};
+pub use manage::{Depends, FileFacts, Module, LIVEPATCH_MAX_SIZE};
 pub use memory::{HeapBuffer, Ranges, Tracked};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};

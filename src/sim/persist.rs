@@ -2,7 +2,9 @@
 //! order, which payloads were reverted, the scheduled action) as text, so
 //! that a sequence of processes (`xen-livepatch upload`, then `apply`, then
 //! `list`, each under the fakexen shim) sees one hypervisor, and so that two
-//! runs can be compared. One line per item; names and metadata in hex.
+//! runs can be compared. One line per item; names, metadata and build ids
+//! in hex (`file NAME BUILD-ID DEPENDS RV`: what an uploaded file said, R
+//! safe to re-apply, V vetoing hooks, each 0 or 1).
 
 use super::manage::Work;
 use super::{Payload, Sim, State};
@@ -65,6 +67,10 @@ impl Sim {
         for n in st.live.reverted() {
             let _ = writeln!(o, "reverted {}", hex(n));
         }
+        for (n, f) in st.live.files() {
+            let flags = format!("{}{}", u8::from(f.reapply), u8::from(f.vetoing_hooks));
+            let _ = writeln!(o, "file {} {} {} {}", hex(n), hex(&f.build_id), hex(&f.depends), flags);
+        }
         if let Some(w) = st.live.work() {
             let _ = write!(o, "work {} {} {}", hex(&w.name), w.cmd, w.timeout_ns);
             if when {
@@ -104,6 +110,16 @@ fn load_into(st: &mut State, text: &str) -> Result<(), String> {
             }
             Some("applied") => st.live.push_applied(unhex(t.next().unwrap_or("")).map_err(err)?),
             Some("reverted") => st.live.mark_reverted(unhex(t.next().unwrap_or("")).map_err(err)?),
+            Some("file") => {
+                let name = unhex(t.next().unwrap_or("")).map_err(err)?;
+                let build_id = unhex(t.next().unwrap_or("")).map_err(err)?;
+                let depends = unhex(t.next().unwrap_or("")).map_err(err)?;
+                let (reapply, vetoing_hooks) = match t.next() {
+                    Some(f @ ("00" | "01" | "10" | "11")) => (f.starts_with('1'), f.ends_with('1')),
+                    other => return Err(err(format!("bad file flags {other:?}"))),
+                };
+                st.live.set_file(name, super::FileFacts { build_id, depends, vetoing_hooks, reapply });
+            }
             Some("work") => {
                 let name = unhex(t.next().unwrap_or("")).map_err(err)?;
                 let (cmd, timeout_ns) = (num(t.next()).map_err(err)?, num(t.next()).map_err(err)?);
