@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The flags word of each UPLOAD (the shim's `upload_forced` counter: UPLOADs
+# carrying LIVEPATCH_FLAG_FORCE), for every caller of xc_livepatch_upload:
+#   d12      Debian 12's xen-livepatch 4.17 (no --force): never a flag
+#   d13      Debian 13's xen-livepatch 4.20: a flag exactly with --force
+#   c-4.20   a C program built against Debian 13's <xenctrl.h> + our header,
+#            linked with our library alone: a flag exactly when force is true
+#   c-4.17   a C program built against Debian 12's header, linked with our
+#            library alone, its fifth argument register left at 1: no flag
+#   c-4.20-bare  built against Debian 13's <xenctrl.h> only, linked with our
+#            library alone: reaches the default, four-argument definition
+# each tool over its own libxenctrl ("alone") and with ours preloaded
+# ("ours"), on a 4.20 and a 4.17 model (which answers EINVAL to a flag).
+# One line per run ("CASE exit N upload_calls U upload_forced F"), compared
+# with tests/fakexen/expected/force.txt (FAKEXEN_UPDATE=1 rewrites it).
+#
+# Usage: run-force.sh FAKEXEN_SO OURS_SO TRIXIE_ROOT
+#   TRIXIE_ROOT: Debian 13's libxen-dev, xen-utils-4.20 and libxenctrl's
+#   libraries unpacked (scripts/debian-suite.sh)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+FX=$(realpath "$1"); OURS=$(realpath "$2"); T=$(realpath "$3")
+D12=/usr/lib/xen-4.17/bin/xen-livepatch
+D13=$T/usr/lib/xen-4.20/bin/xen-livepatch
+D13LIB=$T/usr/lib/x86_64-linux-gnu
+for f in "$D12" "$D13" "$D13LIB/libxenctrl.so.4.20" "$T/usr/include/xenctrl.h"; do
+  [ -e "$f" ] || { echo "force: $f missing"; exit 1; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/fakexen-force.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/lib"
+ln -s "$OURS" "$work/lib/libxc_livepatch.so.1"
+{ printf '\177ELF'; head -c 4092 /dev/zero; } >"$work/p1.livepatch"
+
+CFLAGS="-O1 -Wall -Wextra -Werror"
+gcc $CFLAGS -DWITH_XENCTRL_H -I"$T/usr/include" -I"$root/include" -o "$work/c-4.20" "$here/c/upload.c" \
+    -L"$work/lib" -l:libxc_livepatch.so.1 &&
+  gcc $CFLAGS -I"$root/include" -o "$work/c-4.17" "$here/c/upload.c" -L"$work/lib" -l:libxc_livepatch.so.1 &&
+  gcc $CFLAGS -DWITH_XENCTRL_H -DWITHOUT_OUR_HEADER -I"$T/usr/include" -o "$work/c-4.20-bare" "$here/c/upload.c" \
+    -L"$work/lib" -l:libxc_livepatch.so.1 || { echo "force: C build failed"; exit 1; }
+
+out=$work/force.txt
+: >"$out"
+# one CASE SCENARIO LD_LIBRARY_PATH PRELOAD COMMAND...
+one() {
+  local case=$1 scn=$here/force/$2.scn lib=$3 pre=$4; shift 4
+  local c=$work/counters
+  rm -f "$c"
+  (cd "$work" && FAKEXEN_SCENARIO=$scn FAKEXEN_STATE=$work/state.$$ FAKEXEN_COUNTERS=$c \
+     LD_LIBRARY_PATH=$lib LD_PRELOAD="$pre" "$@" >"$work/o" 2>"$work/e")
+  local rc=$?
+  rm -f "$work/state.$$"
+  printf '%-34s exit %d upload_calls %s upload_forced %s\n' "$case" "$rc" \
+    "$(awk '$1 == "upload_calls" {print $2}' "$c")" "$(awk '$1 == "upload_forced" {print $2}' "$c")" >>"$out"
+  grep -h . "$work/e" | sed 's/^/    stderr: /' >>"$out"
+}
+for xen in 4.20 4.17; do
+  one "d12 alone upload ($xen)" xen-$xen "" "$FX" "$D12" upload p1 p1.livepatch
+  one "d12 ours upload ($xen)" xen-$xen "" "$FX $OURS" "$D12" upload p1 p1.livepatch
+  for mode in alone ours; do
+    pre=$FX; [ $mode = ours ] && pre="$FX $OURS"
+    one "d13 $mode upload ($xen)" xen-$xen "$D13LIB" "$pre" "$D13" upload p1 p1.livepatch
+    one "d13 $mode --force upload ($xen)" xen-$xen "$D13LIB" "$pre" "$D13" --force upload p1 p1.livepatch
+  done
+  one "c-4.20 ($xen)" xen-$xen "$work/lib" "$FX" "$work/c-4.20" p1 p1.livepatch
+  one "c-4.20 force ($xen)" xen-$xen "$work/lib" "$FX" "$work/c-4.20" p1 p1.livepatch force
+  one "c-4.17 fifth register 1 ($xen)" xen-$xen "$work/lib" "$FX" "$work/c-4.17" p1 p1.livepatch force
+  one "c-4.20-bare force ($xen)" xen-$xen "$work/lib" "$FX" "$work/c-4.20-bare" p1 p1.livepatch force
+done
+cat "$out"
+exp=$here/expected/force.txt
+[ "${FAKEXEN_UPDATE:-0}" = 1 ] && cp "$out" "$exp"
+if diff -u "$exp" "$out"; then
+  echo "force: $(wc -l <"$exp") lines as expected/force.txt"
+else
+  echo "force: FAILED: the flags words differ from expected/force.txt"; exit 1
+fi
