@@ -81,6 +81,9 @@ fn upload(t: &mut Text, step: &Step) {
     match &step.outcome {
         Outcome::Refused(r) => refusal(t, step, r),
         outcome => {
+            if step.force_not_passed {
+                t.err("xc-livepatch: --force cannot be passed to this hypervisor (Xen before 4.19 takes no LIVEPATCH_FLAG_FORCE): uploading without it, the build-id check skipped\n");
+            }
             t.out([b"Uploading ", file, b"... "].concat());
             match outcome {
                 Outcome::Failed(e) => {

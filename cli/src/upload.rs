@@ -26,7 +26,7 @@ pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step
     let mut step = Step::new(Kind::Upload, name);
     step.file = Some(file.to_path_buf());
     step.outcome = match checked_payload(ctl, name, file, force, &mut step) {
-        Ok(bytes) => match ctl.upload(name, &bytes) {
+        Ok(bytes) => match ctl.upload(name, &bytes, force_flag(ctl, force, &mut step)) {
             Ok(()) => Outcome::Completed,
             Err(e) => Outcome::Failed(e.errno()),
         },
@@ -34,6 +34,15 @@ pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step
     };
     step.elapsed = t0.elapsed();
     step
+}
+
+/// Whether to send `LIVEPATCH_FLAG_FORCE`: when `--force` was given and the
+/// hypervisor takes it; `step.force_not_passed` records a `--force` that
+/// could not be.
+fn force_flag(ctl: &impl Control, force: bool, step: &mut Step) -> bool {
+    let send = force && ctl.takes_force();
+    step.force_not_passed = force && !send;
+    send
 }
 
 /// The file's bytes once every check has passed.
@@ -211,7 +220,7 @@ mod tests {
                 Some(_) => Err(Error::Hypervisor { errno: libc::ENOENT }),
             }
         }
-        fn upload(&self, name: &[u8], payload: &[u8]) -> Result<(), Error> {
+        fn upload(&self, name: &[u8], payload: &[u8], _: bool) -> Result<(), Error> {
             self.uploads.borrow_mut().push((name.to_vec(), payload.len()));
             Ok(())
         }
