@@ -50,7 +50,7 @@ complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand iface" -l sim 
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand iface" -s h -l help -d 'Print help'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand iface" -s V -l version -d 'Print version'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand upload" -l sim -d 'Read the live patches of a simulated hypervisor described by this scenario file (the tests/fakexen format) instead of the real one. Without it, xc-livepatch always talks to /dev/xen/privcmd' -r -F
-complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand upload" -l force -d 'Upload even when the hypervisor build id the payload names in .livepatch.xen_depends is not the running hypervisor\'s (Xen will then refuse it with EINVAL), or when that build id cannot be read'
+complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand upload" -l force -d 'Skip this command\'s build-id check (the payload\'s .livepatch.xen_depends against the running hypervisor\'s, or a build id that cannot be read) and, on Xen 4.19 or later, ask Xen to skip some of its own checks (LIVEPATCH_FLAG_FORCE, as `xen-livepatch --force`). Xen before 4.19 cannot take the flag: one line says so and the upload goes ahead without it'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand upload" -l json -d 'Print one JSON document (schema: xc-livepatch-action.schema.json) instead of xen-livepatch\'s lines'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand upload" -s V -l version -d 'Print version'
@@ -78,7 +78,7 @@ complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand unload" -s V -
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -l wait -d 'After asking the hypervisor, read the payload\'s state until the action has finished, for at most DURATION (`500ms`, `5s`, `1m`; `0`: look once). Past it: `Operation didn\'t complete.` and exit 2' -r
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -l sim -d 'Read the live patches of a simulated hypervisor described by this scenario file (the tests/fakexen format) instead of the real one. Without it, xc-livepatch always talks to /dev/xen/privcmd' -r -F
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -l nodeps -d 'Apply without checking .livepatch.depends (see `apply --nodeps`)'
-complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -l force -d 'Upload even when the payload names another hypervisor build id (see `upload --force`)'
+complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -l force -d 'Upload as `upload --force` does (no build-id check; LIVEPATCH_FLAG_FORCE on Xen 4.19 or later)'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -l json -d 'Print one JSON document (schema: xc-livepatch-action.schema.json) instead of xen-livepatch\'s lines'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xc-livepatch -n "__fish_xc_livepatch_using_subcommand load" -s V -l version -d 'Print version'

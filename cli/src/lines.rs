@@ -76,13 +76,16 @@ fn file_bytes(step: &Step) -> &[u8] {
     step.file.as_deref().map_or(b"", |f| f.as_os_str().as_bytes())
 }
 
+/// Before an upload with `--force` that the hypervisor cannot be told about.
+pub const FORCE_NOT_PASSED: &str = "xc-livepatch: --force cannot be passed to this hypervisor (Xen before 4.19 takes no LIVEPATCH_FLAG_FORCE): uploading without it, the build-id check skipped\n";
+
 fn upload(t: &mut Text, step: &Step) {
     let file = file_bytes(step);
     match &step.outcome {
         Outcome::Refused(r) => refusal(t, step, r),
         outcome => {
-            if step.force_not_passed {
-                t.err("xc-livepatch: --force cannot be passed to this hypervisor (Xen before 4.19 takes no LIVEPATCH_FLAG_FORCE): uploading without it, the build-id check skipped\n");
+            if step.force_flag == Some(false) {
+                t.err(FORCE_NOT_PASSED);
             }
             t.out([b"Uploading ", file, b"... "].concat());
             match outcome {

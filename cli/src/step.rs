@@ -142,9 +142,9 @@ pub struct Step {
     pub elapsed: Duration,
     /// What the file's ELF said (upload).
     pub payload: Option<PayloadFacts>,
-    /// `--force` was given but the hypervisor (before Xen 4.19) cannot take
-    /// `LIVEPATCH_FLAG_FORCE`: uploaded without it (upload).
-    pub force_not_passed: bool,
+    /// With `--force` (upload): whether `LIVEPATCH_FLAG_FORCE` was sent
+    /// (false: the hypervisor, before Xen 4.19, cannot take it).
+    pub force_flag: Option<bool>,
 }
 
 /// What an uploaded file is.
@@ -172,7 +172,7 @@ impl Step {
             polls: 0,
             elapsed: Duration::ZERO,
             payload: None,
-            force_not_passed: false,
+            force_flag: None,
         }
     }
 

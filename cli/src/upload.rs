@@ -37,11 +37,10 @@ pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step
 }
 
 /// Whether to send `LIVEPATCH_FLAG_FORCE`: when `--force` was given and the
-/// hypervisor takes it; `step.force_not_passed` records a `--force` that
-/// could not be.
+/// hypervisor takes it (recorded in `step.force_flag`).
 fn force_flag(ctl: &impl Control, force: bool, step: &mut Step) -> bool {
     let send = force && ctl.takes_force();
-    step.force_not_passed = force && !send;
+    step.force_flag = force.then_some(send);
     send
 }
 

@@ -200,6 +200,8 @@ if [ "$STATIC" = 1 ]; then
     lc_compare lifecycle-static-identical xc xcs
 fi
 lc_wrong_build_id
+# Debian 13's tool beside Debian 12's (issue 24)
+. /t/debian13.sh
 
 stage iface
 iface=$($T 60 $RUST iface 2>/tmp/iface.err)
