@@ -632,3 +632,14 @@ fn the_librarys_xenver_reads_the_version_and_build_id_the_scenario_sets() {
     let none = ScenarioHypervisor::new(&scenario::parse("build-id none").unwrap());
     assert_eq!(xenver::build_id(&none).unwrap_err().errno(), libc::ENODATA);
 }
+
+#[test]
+fn livepatch_flag_force_is_einval_before_xen_4_19_and_accepted_from_it() {
+    for (minor, want) in [(17, Err(libc::EINVAL)), (18, Err(libc::EINVAL)), (19, Ok(())), (22, Ok(()))] {
+        let hv = hv_with(vec![], |c| c.xen.minor = minor);
+        let r = xc_livepatch::manage::upload_with(&hv, b"p", &elf(64), true).map_err(|e| e.errno());
+        assert_eq!(r, want, "Xen 4.{minor}");
+        assert_eq!(hv.sim().counters().upload_forced, 1, "counted before the op-level check");
+        assert_eq!(xc_livepatch::manage::upload_with(&hv, b"q", &elf(64), false).map_err(|e| e.errno()), Ok(()));
+    }
+}
