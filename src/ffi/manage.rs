@@ -102,6 +102,23 @@ pub(crate) unsafe extern "C" fn upload_5(
     unsafe { upload_with_on(&Xen, xch, name, payload, size, force as u8 != 0) }
 }
 
+// `xc_livepatch_upload@libxenctrl_4.20.0`: a local entry that jumps to
+// `upload_5`, given that version by `.symver` in the same assembler input
+// that defines it. The entry's own name is global in the object only so that
+// `.symver` can version it; rustc's version script makes it local.
+core::arch::global_asm!(
+    ".pushsection .text.xc_livepatch_upload_4_20,\"ax\",%progbits",
+    ".p2align 4",
+    ".globl xc_livepatch_upload_4_20",
+    ".type xc_livepatch_upload_4_20,%function",
+    "xc_livepatch_upload_4_20:",
+    versions::tail_jump!(),
+    ".size xc_livepatch_upload_4_20, .-xc_livepatch_upload_4_20",
+    ".symver xc_livepatch_upload_4_20, xc_livepatch_upload@libxenctrl_4.20.0",
+    ".popsection",
+    target = sym upload_5,
+);
+
 /// [`xc_livepatch_upload`] over any hypervisor (the simulated one in tests).
 ///
 /// # Safety

@@ -27,8 +27,6 @@
 //! not set could make up a flag, while ignoring one a caller did set only
 //! drops `force`, which a hypervisor before 4.19 would refuse anyway.
 
-use super::manage::upload_5;
-
 /// The version node of Xen 4.14-4.18's prototypes (Debian 12's name).
 pub const VERS_4_17: &str = "VERS_4.17.0";
 /// The version node of Xen 4.19+'s (Debian 13's name).
@@ -51,20 +49,3 @@ macro_rules! tail_jump {
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("src/ffi/versions.rs: add this architecture's tail jump");
 pub(crate) use tail_jump;
-
-// `xc_livepatch_upload@libxenctrl_4.20.0`: a local entry that jumps to
-// `upload_5`, given that version by `.symver` in the same assembler input
-// that defines it. The entry's own name is global in the object only so that
-// `.symver` can version it; rustc's version script makes it local.
-core::arch::global_asm!(
-    ".pushsection .text.xc_livepatch_upload_4_20,\"ax\",%progbits",
-    ".p2align 4",
-    ".globl xc_livepatch_upload_4_20",
-    ".type xc_livepatch_upload_4_20,%function",
-    "xc_livepatch_upload_4_20:",
-    tail_jump!(),
-    ".size xc_livepatch_upload_4_20, .-xc_livepatch_upload_4_20",
-    ".symver xc_livepatch_upload_4_20, xc_livepatch_upload@libxenctrl_4.20.0",
-    ".popsection",
-    target = sym upload_5,
-);
