@@ -11,6 +11,8 @@
 #            library alone: reaches the default, four-argument definition
 #   c-4.20-relinked, c-4.17-relinked  as c-4.20 and c-4.17, linked with
 #            -lxc_livepatch before that release's -lxenctrl
+#   c-4.20-static, c-4.17-static  as c-4.20 and c-4.17, linked with
+#            libxc_livepatch.a
 # each tool over its own libxenctrl ("alone") and with ours preloaded
 # ("ours"), on a 4.20 and a 4.17 model (which answers EINVAL to a flag).
 # One line per run ("CASE exit N upload_calls U upload_forced F"), compared
@@ -45,6 +47,13 @@ gcc $CFLAGS -DWITH_XENCTRL_H -I"$T/usr/include" -I"$root/include" -o "$work/c-4.
     -L"$work/lib" -l:libxc_livepatch.so.1 -Wl,--no-as-needed "$D13LIB/libxenctrl.so.4.20" -Wl,-rpath-link,"$D13LIB" &&
   gcc $CFLAGS -I"$root/include" -o "$work/c-4.17-relinked" "$here/c/upload.c" \
     -L"$work/lib" -l:libxc_livepatch.so.1 -Wl,--no-as-needed -l:libxenctrl.so.4.17 || { echo "force: C build failed"; exit 1; }
+# and with the static library (libxc_livepatch.a beside the .so)
+STATIC_LIB=${OURS%.so}.a
+RUST_LIBS="-lgcc_s -lpthread -ldl -lm -lrt -lutil"
+gcc $CFLAGS -DWITH_XENCTRL_H -I"$T/usr/include" -I"$root/include" -o "$work/c-4.20-static" "$here/c/upload.c" \
+    "$STATIC_LIB" $RUST_LIBS &&
+  gcc $CFLAGS -I"$root/include" -o "$work/c-4.17-static" "$here/c/upload.c" "$STATIC_LIB" $RUST_LIBS ||
+  { echo "force: C build against $STATIC_LIB failed"; exit 1; }
 for p in c-4.20-relinked c-4.17-relinked; do
   readelf -d "$work/$p" | grep -q 'NEEDED.*libxenctrl' || { echo "force: $p does not need libxenctrl"; exit 1; }
 done
@@ -78,6 +87,8 @@ for xen in 4.20 4.17; do
   one "c-4.20-bare force ($xen)" xen-$xen "$work/lib" "$FX" "$work/c-4.20-bare" p1 p1.livepatch force
   one "c-4.20 relinked force ($xen)" xen-$xen "$work/lib:$D13LIB" "$FX" "$work/c-4.20-relinked" p1 p1.livepatch force
   one "c-4.17 relinked fifth reg. 1 ($xen)" xen-$xen "$work/lib" "$FX" "$work/c-4.17-relinked" p1 p1.livepatch force
+  one "c-4.20 static force ($xen)" xen-$xen "" "$FX" "$work/c-4.20-static" p1 p1.livepatch force
+  one "c-4.17 static fifth reg. 1 ($xen)" xen-$xen "" "$FX" "$work/c-4.17-static" p1 p1.livepatch force
 done
 cat "$out"
 exp=$here/expected/force.txt
