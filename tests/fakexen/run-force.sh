@@ -18,17 +18,23 @@
 # One line per run ("CASE exit N upload_calls U upload_forced F"), compared
 # with tests/fakexen/expected/force.txt (FAKEXEN_UPDATE=1 rewrites it).
 #
-# Usage: run-force.sh FAKEXEN_SO OURS_SO TRIXIE_ROOT
+#   d11      Debian 11's xen-livepatch 4.14, whose references carry no version
+#            (glibc binds them to the oldest: the four-argument definition), on a
+#            4.20 model speaking interface 0x13
+#
+# Usage: run-force.sh FAKEXEN_SO OURS_SO TRIXIE_ROOT BULLSEYE_ROOT
 #   TRIXIE_ROOT: Debian 13's libxen-dev, xen-utils-4.20 and libxenctrl's
-#   libraries unpacked (scripts/debian-suite.sh)
+#   libraries unpacked (scripts/debian-suite.sh); BULLSEYE_ROOT: Debian 11's
+#   xen-utils-4.14 and libxenmisc4.14
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-FX=$(realpath "$1"); OURS=$(realpath "$2"); T=$(realpath "$3")
+FX=$(realpath "$1"); OURS=$(realpath "$2"); T=$(realpath "$3"); B=$(realpath "$4")
+D11=$B/usr/lib/xen-4.14/bin/xen-livepatch
 D12=/usr/lib/xen-4.17/bin/xen-livepatch
 D13=$T/usr/lib/xen-4.20/bin/xen-livepatch
 D13LIB=$T/usr/lib/x86_64-linux-gnu
-for f in "$D12" "$D13" "$D13LIB/libxenctrl.so.4.20" "$T/usr/include/xenctrl.h"; do
+for f in "$D11" "$D12" "$D13" "$D13LIB/libxenctrl.so.4.20" "$T/usr/include/xenctrl.h"; do
   [ -e "$f" ] || { echo "force: $f missing"; exit 1; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/fakexen-force.XXXXXX")
@@ -73,6 +79,10 @@ one() {
     "$(awk '$1 == "upload_calls" {print $2}' "$c")" "$(awk '$1 == "upload_forced" {print $2}' "$c")" >>"$out"
   grep -h . "$work/e" | sed 's/^/    stderr: /' >>"$out"
 }
+for mode in alone ours; do
+  pre=$FX; [ $mode = ours ] && pre="$FX $OURS"
+  one "d11 $mode upload (4.20, 0x13)" xen-4.20-iface-0x13 "$B/usr/lib/x86_64-linux-gnu" "$pre" "$D11" upload p1 p1.livepatch
+done
 for xen in 4.20 4.17; do
   one "d12 alone upload ($xen)" xen-$xen "" "$FX" "$D12" upload p1 p1.livepatch
   one "d12 ours upload ($xen)" xen-$xen "" "$FX $OURS" "$D12" upload p1 p1.livepatch
