@@ -13,8 +13,8 @@ want_soname=libxc_livepatch.so.1
 [ -f "$so" ] || { echo "exports: $so not found (run cargo build --release)" >&2; exit 1; }
 fail=0
 
-# Names only (addresses and types vary between builds); versioned names
-# would show as name@VERS, which would also differ from the list.
+# Names only (addresses and types vary between builds); a versioned name
+# shows as name@@VERS (the default) or name@VERS (src/ffi/versions.rs).
 actual=$(nm -D --defined-only "$so" | awk '{print $NF}' | LC_ALL=C sort)
 expected=$(grep -v '^[[:space:]]*\(#\|$\)' "$here/exports.txt" | LC_ALL=C sort)
 if [ "$actual" != "$expected" ]; then

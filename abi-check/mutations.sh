@@ -33,12 +33,19 @@ if grep -q 'assert!' "$base/abi.rs"; then
 fi
 
 # run DIR PKG... : runs the checkers on DIR/abi.rs + DIR/include; log in DIR/log.
+#   PKG "headers": abi-check/headers.sh (the header alone and after each
+#   distribution's <xenctrl.h>) instead of a ctest package.
+#   XEN_INCLUDE (environment): abi-check-xen against those Xen headers.
 run() {
   local dir=$1; shift
+  if [ "$1" = headers ]; then
+    XC_LIVEPATCH_INCLUDE=$dir/include bash "$here/headers.sh" >"$dir/log" 2>&1
+    return
+  fi
   local args=()
   for p in "$@"; do args+=(-p "$p"); done
   (cd "$root" && ABI_RS=$dir/abi.rs XC_LIVEPATCH_INCLUDE=$dir/include \
-     cargo test --locked -q "${args[@]}" --no-fail-fast) >"$dir/log" 2>&1
+     XEN_INCLUDE=${XEN_INCLUDE:-} cargo test --locked -q "${args[@]}" --no-fail-fast) >"$dir/log" 2>&1
 }
 
 echo "mutations: baseline (unmutated scratch copies)"
@@ -133,6 +140,29 @@ mutate action-apply-4     abi-check-xen abi 's/^pub const LIVEPATCH_ACTION_APPLY
   'bad `LIVEPATCH_ACTION_APPLY` value'
 mutate build-id-11        abi-check-xen abi 's/^pub const XENVER_build_id: u32 = 10;/pub const XENVER_build_id: u32 = 11;/' \
   'bad `XENVER_build_id` value'
+# Debian 13's ABI (issue 24). The five-argument upload declared for a 4.17
+# header, the four-argument one for a 4.20 header (ctest's C compile and
+# headers.sh), the header's .symver binding lost, a wrong flag value or a
+# 4.17-only field name against Debian 13's <xen/sysctl.h>.
+FIVE='s/^#if !defined(LIVEPATCH_FLAG_FORCE)$/#if 0/; s/^#if defined(LIVEPATCH_FLAG_FORCE)$/#if 1/'
+FOUR='s/^#if !defined(LIVEPATCH_FLAG_FORCE)$/#if 1/; s/^#if defined(LIVEPATCH_FLAG_FORCE)$/#if 0/'
+mutate proto-upload-5-args-for-4.17 abi-check-xen header "$FIVE" \
+  "conflicting types for .xc_livepatch_upload."
+mutate headers-upload-5-args-alone headers header "$FIVE" \
+  "headers: alone: FAILED"
+if [ -n "${TRIXIE_INCLUDE:-}" ]; then
+  XEN_INCLUDE=$TRIXIE_INCLUDE mutate proto-upload-4-args-for-4.20 abi-check-xen header "$FOUR" \
+    "conflicting types for .xc_livepatch_upload."
+  mutate headers-upload-unversioned-for-4.20 headers header '/^__asm__(".symver xc_livepatch_upload/d' \
+    "0 .symver lines for xc_livepatch_upload@libxenctrl_4.20.0, want 1"
+  XEN_INCLUDE=$TRIXIE_INCLUDE mutate force-flag-bit-1 abi-check-xen abi 's/^pub const LIVEPATCH_FLAG_FORCE: u32 = 1 << 0;/pub const LIVEPATCH_FLAG_FORCE: u32 = 1 << 1;/' \
+    'bad `LIVEPATCH_FLAG_FORCE` value'
+  XEN_INCLUDE=$TRIXIE_INCLUDE mutate op-flags-word-u16 abi-check-xen abi "$OP{s/^    pub pad: u32,/    pub pad: u16,\n    pub pad2: u16,/}" \
+    'bad field size .flags.|incompatible-pointer-types|no member named .pad2.'
+else
+  results+=("BROKEN  Debian 13's mutations: TRIXIE_INCLUDE is not set"); broken=$((broken + 1))
+fi
+
 # Wrong struct in our header (checked by the header package only: with
 # <xen/sysctl.h> included first, the header's own definition is guarded out).
 mutate header-rc-int64    abi-check-header header 's/^  int32_t rc;/  int64_t rc;/' \

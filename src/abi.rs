@@ -45,6 +45,9 @@ pub const LIVEPATCH_ACTION_APPLY: u32 = 3;
 pub const LIVEPATCH_ACTION_REPLACE: u32 = 4;
 /// `xen_sysctl_livepatch_action.flags`: skip the `.livepatch.depends` check.
 pub const LIVEPATCH_ACTION_APPLY_NODEPS: u32 = 1 << 0;
+/// Op `flags` bit (Xen 4.19+; the word was `pad`, which had to be 0, up to
+/// 4.18): skip some of the hypervisor's checks of an upload.
+pub const LIVEPATCH_FLAG_FORCE: u32 = 1 << 0;
 /// Longest payload name including its NUL.
 pub const XEN_LIVEPATCH_NAME_SIZE: u32 = 128;
 /// Payload loaded and checked.

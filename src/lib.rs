@@ -125,6 +125,13 @@ pub fn upload(name: impl AsRef<[u8]>, payload: &[u8]) -> Result<()> {
     manage::upload(&Xen, name.as_ref(), payload)
 }
 
+/// [`upload`], with `force` sent as `LIVEPATCH_FLAG_FORCE` (Xen 4.19+; an
+/// older hypervisor answers EINVAL: [`XenVersion::takes_force`] tells). See
+/// [`manage::upload_with`].
+pub fn upload_with(name: impl AsRef<[u8]>, payload: &[u8], force: bool) -> Result<()> {
+    manage::upload_with(&Xen, name.as_ref(), payload, force)
+}
+
 /// The state of payload `name` and the result of its last action: see
 /// [`manage::status`].
 pub fn status(name: impl AsRef<[u8]>) -> Result<Status> {

@@ -15,8 +15,8 @@
 
 use crate::abi::{
     XEN_SYSCTL_livepatch_op, LIVEPATCH_ACTION_APPLY, LIVEPATCH_ACTION_APPLY_NODEPS, LIVEPATCH_ACTION_REPLACE,
-    LIVEPATCH_ACTION_REVERT, LIVEPATCH_ACTION_UNLOAD, XEN_LIVEPATCH_NAME_SIZE, XEN_SYSCTL_LIVEPATCH_ACTION,
-    XEN_SYSCTL_LIVEPATCH_GET, XEN_SYSCTL_LIVEPATCH_UPLOAD,
+    LIVEPATCH_ACTION_REVERT, LIVEPATCH_ACTION_UNLOAD, LIVEPATCH_FLAG_FORCE, XEN_LIVEPATCH_NAME_SIZE,
+    XEN_SYSCTL_LIVEPATCH_ACTION, XEN_SYSCTL_LIVEPATCH_GET, XEN_SYSCTL_LIVEPATCH_UPLOAD,
 };
 use crate::error::{Error, Result};
 use crate::state::State;
@@ -175,15 +175,27 @@ fn expect_zero(r: i64) -> Result<()> {
 /// (a payload of that name or build id is loaded), EINVAL (not a valid live
 /// patch for this hypervisor), ENOMEM, EPERM/EACCES.
 pub fn upload<H: Hypervisor>(hv: &H, name: &[u8], payload: &[u8]) -> Result<()> {
+    upload_with(hv, name, payload, false)
+}
+
+/// [`upload`], with `force` sent to Xen as `LIVEPATCH_FLAG_FORCE` in the op's
+/// flags word (Xen 4.19+: the upload then skips some of the hypervisor's
+/// checks). A hypervisor before 4.19 answers EINVAL to any flag; this is
+/// passed back as it comes, as libxenctrl 4.20 does.
+pub fn upload_with<H: Hypervisor>(hv: &H, name: &[u8], payload: &[u8], force: bool) -> Result<()> {
     let name = Name::new(name)?;
     let size = u32::try_from(payload.len()).map_err(|_| Error::InvalidArgument("payload of 4 GiB or more"))?;
+    let flags = if force { LIVEPATCH_FLAG_FORCE } else { 0 };
     let mut buf = hv.alloc(PAYLOAD_AT + payload.len())?;
     put_name(&mut buf, name);
     buf.as_mut_slice()[PAYLOAD_AT..PAYLOAD_AT + payload.len()].copy_from_slice(payload);
     let payload_addr = buf.as_mut_ptr() as u64 + PAYLOAD_AT as u64;
     let r = sysctl::issue(hv, &mut buf, |b, iface| {
-        let fields: [(usize, &[u8]); 2] =
-            [(at::UPLOAD_SIZE, &u64::from(size).to_ne_bytes()), (at::UPLOAD_PAYLOAD, &payload_addr.to_ne_bytes())];
+        let fields: [(usize, &[u8]); 3] = [
+            (at::OP_PAD, &flags.to_ne_bytes()),
+            (at::UPLOAD_SIZE, &u64::from(size).to_ne_bytes()),
+            (at::UPLOAD_PAYLOAD, &payload_addr.to_ne_bytes()),
+        ];
         request(b, iface, XEN_SYSCTL_LIVEPATCH_UPLOAD, name, &fields);
     })?;
     expect_zero(r)

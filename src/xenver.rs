@@ -24,6 +24,15 @@ pub struct XenVersion {
     pub extra: Vec<u8>,
 }
 
+impl XenVersion {
+    /// Whether this hypervisor takes `LIVEPATCH_FLAG_FORCE` in the op's
+    /// flags word (Xen 4.19+; before, the word is `pad` and any bit in it is
+    /// EINVAL).
+    pub fn takes_force(&self) -> bool {
+        (self.major, self.minor) >= (4, 19)
+    }
+}
+
 impl core::fmt::Display for XenVersion {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}.{}{}", self.major, self.minor, String::from_utf8_lossy(&self.extra))

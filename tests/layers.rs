@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("xen", 3),
     ("sim", 3),
     ("ffi::boundary", 3),
+    ("ffi::versions", 3),
     ("ffi::list", 4),
     ("ffi::manage", 4),
     ("ffi", 5),

@@ -311,3 +311,24 @@ fn c_success_leaves_errno_as_it_was() {
     assert_eq!((r, std::io::Error::last_os_error().raw_os_error()), (0, Some(1234)));
     assert_eq!(hv.calls(), 2);
 }
+
+#[test]
+fn upload_with_force_sets_livepatch_flag_force_in_the_ops_flags_word_and_upload_never_does() {
+    for (force, want) in [(true, 1), (false, 0)] {
+        let hv = Wire::new(0x15, |_| 0);
+        manage::upload_with(&hv, b"p", b"\x7fELF", force).unwrap();
+        assert_eq!(u32_at(&hv.last().sysctl, 12), want, "op flags, force {force}");
+        assert_zero_beyond(&hv.last().sysctl, 48);
+    }
+}
+
+#[test]
+fn the_c_upload_functions_send_the_flag_only_from_the_five_argument_form() {
+    let hv = Wire::new(0x15, |_| 0);
+    // SAFETY: a live NUL-terminated name and a 4-byte payload.
+    let r = unsafe { ffi::upload_on(&hv, xch(), c"p".as_ptr(), b"\x7fELF".as_ptr(), 4) };
+    assert_eq!((r, u32_at(&hv.last().sysctl, 12)), (0, 0));
+    // SAFETY: as above.
+    let r = unsafe { ffi::upload_with_on(&hv, xch(), c"p".as_ptr(), b"\x7fELF".as_ptr(), 4, true) };
+    assert_eq!((r, u32_at(&hv.last().sysctl, 12)), (0, 1));
+}

@@ -774,3 +774,14 @@ fn the_scenarios_module_says_what_a_file_cannot_and_the_facts_survive_the_state_
 fn testpayload_hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn livepatch_flag_force_is_einval_before_xen_4_19_and_accepted_from_it() {
+    for (minor, want) in [(17, Err(libc::EINVAL)), (18, Err(libc::EINVAL)), (19, Ok(())), (22, Ok(()))] {
+        let hv = hv_with(vec![], |c| c.xen.minor = minor);
+        let r = xc_livepatch::manage::upload_with(&hv, b"p", &elf(64), true).map_err(|e| e.errno());
+        assert_eq!(r, want, "Xen 4.{minor}");
+        assert_eq!(hv.sim().counters().upload_forced, 1, "counted before the op-level check");
+        assert_eq!(xc_livepatch::manage::upload_with(&hv, b"q", &elf(64), false).map_err(|e| e.errno()), Ok(()));
+    }
+}

@@ -26,6 +26,13 @@ pub fn input_path(var: &str, default: PathBuf) -> PathBuf {
     p
 }
 
+/// An optional directory named by `var` (unset or empty: `None`).
+pub fn input_dir(var: &str) -> Option<PathBuf> {
+    println!("cargo:rerun-if-env-changed={var}");
+    let p = PathBuf::from(std::env::var_os(var).filter(|v| !v.is_empty())?);
+    Some(p.canonicalize().unwrap_or_else(|e| panic!("{var}: {}: {e}", p.display())))
+}
+
 /// The Rust file with the `#[repr(C)]` mirrors.
 pub fn abi_rs() -> PathBuf {
     input_path("ABI_RS", repo_root().join("src/abi.rs"))

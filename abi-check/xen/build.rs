@@ -23,8 +23,20 @@ fn main() {
     // alignment would reabsorb); see write_padding_checks.
     write_padding_checks(&abi, &items);
     let ours = our_include_dir();
+    // XEN_INCLUDE=/dir: another distribution's Xen headers (Debian 13's
+    // libxen-dev unpacked by scripts/debian-suite.sh), searched before the
+    // system's.
+    let xen_include = input_dir("XEN_INCLUDE");
+    let sysctl_h = xen_include.clone().unwrap_or_else(|| "/usr/include".into()).join("xen/sysctl.h");
+    let sysctl = std::fs::read_to_string(&sysctl_h).unwrap_or_else(|e| panic!("{}: {e}", sysctl_h.display()));
+    // Xen 4.19 turned the op's `pad` into `flags` and defined
+    // LIVEPATCH_FLAG_FORCE (bit 0) in the same commit (62a72092a5).
+    let has_flags = sysctl.contains("#define LIVEPATCH_FLAG_FORCE");
 
     let mut cfg = ctest::TestGenerator::new();
+    if let Some(dir) = &xen_include {
+        cfg.include(dir);
+    }
     cfg
         // <xen/sysctl.h> is a tools-only interface: without this it `#error`s.
         .define("__XEN_TOOLS__", None)
@@ -76,13 +88,20 @@ fn main() {
         // spelling alone. The offset and size checks of both fields (and the
         // struct's size, alignment and round trip) still run.
         .skip_struct_field_type(|s, f| s.ident() == "privcmd_hypercall" && matches!(f.ident(), "op" | "arg"))
-        .skip_const(|c| {
-            matches!(
-                c.ident(),
-                // `const _: () = { assert!(...) };`: abi.rs's compile-time
-                // layout assertions, not an interface constant (ctest sees
-                // an unnamed const of type `()`).
-                "_"
+        // The same word, named `flags` from 4.19 on: its offset, size and
+        // type are checked under that name.
+        .rename_struct_field(move |s, f| {
+            (has_flags && s.ident() == "xen_sysctl_livepatch_op" && f.ident() == "pad").then(|| "flags".to_string())
+        })
+        .skip_const(move |c| {
+            // Before 4.19 the flag does not exist (the word had to be 0).
+            (!has_flags && c.ident() == "LIVEPATCH_FLAG_FORCE")
+                || matches!(
+                    c.ident(),
+                    // `const _: () = { assert!(...) };`: abi.rs's compile-time
+                    // layout assertions, not an interface constant (ctest sees
+                    // an unnamed const of type `()`).
+                    "_"
                     |
                 // Our own names for Xen releases' sysctl interface versions
                 // (0x13..0x16), used by the run-time version probe. Xen's
@@ -97,7 +116,7 @@ fn main() {
                     // inside xen/common/livepatch.c (livepatch_list), not
                     // exported by any public header (xen-facts.md §1.1).
                     | "LIVEPATCH_LIST_MAX_NR"
-            )
+                )
         });
 
     generate(&mut cfg, &abi);

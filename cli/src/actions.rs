@@ -223,7 +223,7 @@ mod tests {
             let r = if g.len() > 1 { g.remove(0) } else { g[0] };
             r.map_err(|errno| Error::Hypervisor { errno })
         }
-        fn upload(&self, _: &[u8], _: &[u8]) -> Result<(), Error> {
+        fn upload(&self, _: &[u8], _: &[u8], _: bool) -> Result<(), Error> {
             unreachable!("no upload in an action")
         }
         fn act(&self, _: &[u8], a: Action, o: ActionOptions) -> Result<(), Error> {

@@ -157,6 +157,12 @@ pub struct EnsureArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Send LIVEPATCH_FLAG_FORCE with every upload (Xen 4.19 or later; an
+    /// older one cannot take it: one line says so). The build-id checks
+    /// stay: Xen refuses a payload made for another build whatever the flag.
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -217,9 +223,12 @@ pub struct UploadArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Upload even when the hypervisor build id the payload names in
-    /// .livepatch.xen_depends is not the running hypervisor's (Xen will
-    /// then refuse it with EINVAL), or when that build id cannot be read.
+    /// Skip this command's build-id check (the payload's
+    /// .livepatch.xen_depends against the running hypervisor's, or a build
+    /// id that cannot be read) and, on Xen 4.19 or later, ask Xen to skip
+    /// some of its own checks (LIVEPATCH_FLAG_FORCE, as `xen-livepatch
+    /// --force`). Xen before 4.19 cannot take the flag: one line says so and
+    /// the upload goes ahead without it.
     #[arg(long)]
     pub force: bool,
 
@@ -243,8 +252,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub nodeps: bool,
 
-    /// Upload even when the payload names another hypervisor build id (see
-    /// `upload --force`).
+    /// Upload as `upload --force` does (no build-id check; LIVEPATCH_FLAG_FORCE
+    /// on Xen 4.19 or later).
     #[arg(long)]
     pub force: bool,
 
@@ -329,7 +338,7 @@ const TOP_HELP_AND_FORMATS: &str = concat!(
 );
 
 /// What `upload --help` and `load --help` say about the checks.
-const UPLOAD_HELP: &str = "Before anything is uploaded, FILE must be a regular file of at most 2 MiB (what Xen 4.14 to 4.22 accept) holding a 64-bit ELF relocatable object for this machine with a .livepatch.xen_depends GNU build-id note, and that build id must be the running hypervisor's (unless --force). Each refusal is one line on stderr, exit 1. Otherwise the output is xen-livepatch's: `Uploading FILE... completed`, or `failed` and `Error N: text` on stderr, exit 2 for EAGAIN/EBUSY and 1 for other errors. A name longer than 127 bytes is refused (exit 1).
+const UPLOAD_HELP: &str = "Before anything is uploaded, FILE must be a regular file of at most 2 MiB (what Xen 4.14 to 4.22 accept) holding a 64-bit ELF relocatable object for this machine with a .livepatch.xen_depends GNU build-id note, and that build id must be the running hypervisor's (unless --force, which on Xen 4.19 or later also sends LIVEPATCH_FLAG_FORCE). Each refusal is one line on stderr, exit 1. Otherwise the output is xen-livepatch's: `Uploading FILE... completed`, or `failed` and `Error N: text` on stderr, exit 2 for EAGAIN/EBUSY and 1 for other errors. A name longer than 127 bytes is refused (exit 1).
 
 load FILE: the name is FILE's base name without its last extension (`/tmp/xsa-1.livepatch` is `xsa-1`), as xen-livepatch load does; it uploads, applies (see apply --help), and unloads the payload again if the apply fails (whenever Xen allows it: also when the apply was refused while another payload's action was scheduled), exiting with the apply's status. Each step's `Uploading FILE... ` / `Applying NAME... ` is written when the step starts; SIGINT or SIGTERM ends load as it ends apply (see apply --help), without unloading a payload whose apply may still finish.";
 

@@ -45,6 +45,8 @@ pub struct Run {
     pub target: Option<Target>,
     /// `--dry-run`.
     pub dry_run: bool,
+    /// `--force`: every upload asks for `LIVEPATCH_FLAG_FORCE`.
+    pub force: bool,
     /// The hypervisor's build id.
     pub build_id: Option<Vec<u8>>,
     /// LIST before the plan.
@@ -151,8 +153,12 @@ fn read_stack(a: &EnsureArgs) -> Result<(Vec<PayloadFile>, Vec<PathBuf>), String
         if stack.iter().any(|p| p.name == name) {
             return Err(format!("{} is given twice", String::from_utf8_lossy(&name)));
         }
-        if let Some(Outcome::Refused(r)) = crate::step::name_refusal(&name) {
-            return Err(format!("{}: {r:?}", String::from_utf8_lossy(&name)));
+        if name.len() > crate::step::NAME_MAX {
+            let n = name.len();
+            return Err(format!(
+                "the name {} is {n} bytes long; Xen takes at most 127",
+                String::from_utf8_lossy(&name)
+            ));
         }
         let bytes = upload::read_regular(&file).map_err(|r| format!("{}: {}", file.display(), refusal_words(&r)))?;
         let mut p = payload_file(&name, &bytes).map_err(|w| format!("{} is {w}", file.display()))?;
@@ -202,7 +208,8 @@ fn observe_and_plan(source: &Source, a: &EnsureArgs, run: &mut Run) -> bool {
         }
         Err(r) => {
             run.refusal = Some(r.to_string());
-            stop(run, 1, format!("xc-livepatch: ensure: refused before any step: {r}\n"))
+            let status = if r.is_retry_later() { 2 } else { 1 };
+            stop(run, status, format!("xc-livepatch: ensure: refused before any step: {r}\n"))
         }
     }
 }
@@ -222,7 +229,8 @@ fn run_step(source: &Source, s: &plan::Step, run: &Run, wait: Duration, obs: &mu
         // read once for the plan: the upload does not read it again.
         plan::Step::Upload { index } => {
             let (name, file) = (&target.stack[*index].name, &run.files[*index]);
-            upload::upload_with(source, name, file, true, obs)
+            let mode = upload::UploadMode { check_build_id: false, force_flag: run.force };
+            upload::upload_with(source, name, file, mode, obs)
         }
         plan::Step::Apply { name } => act(Action::Apply, name),
         plan::Step::Revert { name } => act(Action::Revert, name),
@@ -295,7 +303,7 @@ pub fn ensure(source: &Source, a: &EnsureArgs) -> u8 {
         return 2;
     }
     interrupt::install();
-    let mut run = Run { dry_run: a.dry_run, ..Run::default() };
+    let mut run = Run { dry_run: a.dry_run, force: a.force, ..Run::default() };
     let json = a.wait.json;
     if observe_and_plan(source, a, &mut run) {
         if !json {

@@ -115,6 +115,9 @@ pub fn leading(step: &Step) -> Text {
     let mut t = Text::default();
     match step.kind {
         Kind::Upload => {
+            if step.force_flag == Some(false) {
+                t.err(FORCE_NOT_PASSED);
+            }
             t.out("Uploading ");
             t.out_foreign(file_bytes(step));
         }
@@ -159,6 +162,9 @@ pub fn render_all(steps: &[Step]) -> Text {
 fn file_bytes(step: &Step) -> &[u8] {
     step.file.as_deref().map_or(b"", |f| f.as_os_str().as_bytes())
 }
+
+/// Before an upload with `--force` that the hypervisor cannot be told about.
+pub const FORCE_NOT_PASSED: &str = "xc-livepatch: --force cannot be passed to this hypervisor (Xen before 4.19 takes no LIVEPATCH_FLAG_FORCE): uploading without it, the build-id check skipped\n";
 
 fn upload(t: &mut Text, step: &Step) {
     match &step.outcome {

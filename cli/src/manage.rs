@@ -64,7 +64,8 @@ pub fn observer(json: bool) -> Box<dyn Observer> {
 /// `upload NAME FILE`.
 pub fn upload(source: &Source, a: &UploadArgs) -> u8 {
     let name = a.name.as_bytes();
-    let step = upload::upload_with(source, name, &a.file, a.force, observer(a.json).as_mut());
+    let step =
+        upload::upload_with(source, name, &a.file, upload::UploadMode::from_force(a.force), observer(a.json).as_mut());
     let asked = Asked { command: "upload", name, file: Some(&a.file), nodeps: false, force: a.force, wait: None };
     finish(source, &asked, a.json, &[step], None)
 }

@@ -65,6 +65,8 @@ struct StepDoc {
     elapsed_ns: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<PayloadDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    force_flag: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -130,7 +132,9 @@ pub fn result_word(o: &Outcome) -> &'static str {
 fn step_doc(s: &Step) -> StepDoc {
     let mut t = Text::default();
     lines::render(&mut t, s);
-    let err = String::from_utf8_lossy(&t.of(Stream::Err)).trim_end().to_string();
+    let err = String::from_utf8_lossy(&t.of(Stream::Err)).to_string();
+    // `force_flag` says it; the message is the step's own.
+    let err = err.strip_prefix(lines::FORCE_NOT_PASSED).unwrap_or(&err).trim_end().to_string();
     let ret = s.ret();
     let wrong_id = match &s.outcome {
         Outcome::Refused(Refusal::WrongBuildId { hypervisor, .. }) => Some(hex(hypervisor)),
@@ -159,6 +163,7 @@ fn step_doc(s: &Step) -> StepDoc {
             After::Error(e) => Some(errno_doc(e)),
             _ => None,
         },
+        force_flag: s.force_flag.map(|sent| if sent { "sent" } else { "not_passed" }),
         polls: s.polls,
         elapsed_ns: nanos(s.elapsed),
         payload,

@@ -115,16 +115,25 @@ impl Control for Source {
         }
     }
 
-    fn upload(&self, name: &[u8], payload: &[u8]) -> Result<(), Error> {
+    fn upload(&self, name: &[u8], payload: &[u8], force: bool) -> Result<(), Error> {
         match self {
-            Source::Xen => xc_livepatch::upload(name, payload),
+            Source::Xen => xc_livepatch::upload_with(name, payload, force),
             #[cfg(feature = "sim")]
             Source::Sim(hv, _) => {
-                let r = xc_livepatch::manage::upload(hv.as_ref(), name, payload);
+                let r = xc_livepatch::manage::upload_with(hv.as_ref(), name, payload, force);
                 self.save_or_say();
                 r
             }
         }
+    }
+
+    fn takes_force(&self) -> bool {
+        let version = match self {
+            Source::Xen => xc_livepatch::xen_version(),
+            #[cfg(feature = "sim")]
+            Source::Sim(hv, _) => xc_livepatch::xenver::version(hv.as_ref()),
+        };
+        version.is_ok_and(|v| v.takes_force())
     }
 
     fn act(&self, name: &[u8], action: Action, options: ActionOptions) -> Result<(), Error> {

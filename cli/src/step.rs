@@ -171,6 +171,9 @@ pub struct Step {
     pub elapsed: Duration,
     /// What the file's ELF said (upload).
     pub payload: Option<PayloadFacts>,
+    /// With `--force` (upload): whether `LIVEPATCH_FLAG_FORCE` was sent
+    /// (false: the hypervisor, before Xen 4.19, cannot take it).
+    pub force_flag: Option<bool>,
 }
 
 /// What an uploaded file is.
@@ -198,6 +201,7 @@ impl Step {
             polls: 0,
             elapsed: Duration::ZERO,
             payload: None,
+            force_flag: None,
         }
     }
 

@@ -20,20 +20,40 @@ pub const XEN_MAX_SIZE: u64 = 2 << 20;
 /// The largest size the upload's 32-bit `size` field carries.
 pub const U32_MAX_SIZE: u64 = u32::MAX as u64;
 
-/// Uploads `file` as `name`; `force` skips the build-id comparison.
-pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step {
-    upload_with(ctl, name, file, force, &mut Silent)
+/// How an upload treats the payload's build id and `LIVEPATCH_FLAG_FORCE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadMode {
+    /// Compare the file's `.livepatch.xen_depends` with the running
+    /// hypervisor's build id first (refused when they differ).
+    pub check_build_id: bool,
+    /// Ask for `LIVEPATCH_FLAG_FORCE` (sent where the hypervisor takes it).
+    pub force_flag: bool,
 }
 
-/// [`upload`], telling `obs` when the upload is asked for and when it ended.
-pub fn upload_with(ctl: &impl Control, name: &[u8], file: &Path, force: bool, obs: &mut dyn Observer) -> Step {
+impl UploadMode {
+    /// `upload` and `load`: `--force` skips the command's build-id check
+    /// and asks for the flag; without it, the check and no flag.
+    pub fn from_force(force: bool) -> UploadMode {
+        UploadMode { check_build_id: !force, force_flag: force }
+    }
+}
+
+/// Uploads `file` as `name`; `force` as [`UploadMode::from_force`].
+pub fn upload(ctl: &impl Control, name: &[u8], file: &Path, force: bool) -> Step {
+    upload_with(ctl, name, file, UploadMode::from_force(force), &mut Silent)
+}
+
+/// [`upload`] in `mode`, telling `obs` when the upload is asked for and
+/// when it ended.
+pub fn upload_with(ctl: &impl Control, name: &[u8], file: &Path, mode: UploadMode, obs: &mut dyn Observer) -> Step {
     let t0 = Instant::now();
     let mut step = Step::new(Kind::Upload, name);
     step.file = Some(file.to_path_buf());
-    step.outcome = match checked_payload(ctl, name, file, force, &mut step) {
+    step.outcome = match checked_payload(ctl, name, file, mode.check_build_id, &mut step) {
         Ok(bytes) => {
+            let send = force_flag(ctl, mode.force_flag, &mut step);
             obs.started(&step);
-            match ctl.upload(name, &bytes) {
+            match ctl.upload(name, &bytes, send) {
                 Ok(()) => Outcome::Completed,
                 Err(e) => Outcome::Failed(e.errno()),
             }
@@ -45,12 +65,20 @@ pub fn upload_with(ctl: &impl Control, name: &[u8], file: &Path, force: bool, ob
     step
 }
 
+/// Whether to send `LIVEPATCH_FLAG_FORCE`: when `--force` was given and the
+/// hypervisor takes it (recorded in `step.force_flag`).
+fn force_flag(ctl: &impl Control, force: bool, step: &mut Step) -> bool {
+    let send = force && ctl.takes_force();
+    step.force_flag = force.then_some(send);
+    send
+}
+
 /// The file's bytes once every check has passed.
 fn checked_payload(
     ctl: &impl Control,
     name: &[u8],
     file: &Path,
-    force: bool,
+    check_build_id: bool,
     step: &mut Step,
 ) -> Result<Vec<u8>, Refusal> {
     if name.len() > NAME_MAX {
@@ -63,7 +91,7 @@ fn checked_payload(
         xen_depends: facts.xen_depends.clone(),
         build_id: facts.stack.build_id,
     });
-    if !force {
+    if check_build_id {
         let running = ctl.build_id().map_err(|e| Refusal::BuildIdUnknown(e.errno()))?;
         if running != facts.xen_depends {
             return Err(Refusal::WrongBuildId { payload: facts.xen_depends, hypervisor: running });
@@ -171,7 +199,7 @@ pub fn load_with(
     obs: &mut dyn Observer,
 ) -> Vec<Step> {
     let name = load_name(file);
-    let up = upload_with(ctl, &name, file, force, obs);
+    let up = upload_with(ctl, &name, file, UploadMode::from_force(force), obs);
     if !up.ok() {
         return vec![up];
     }
@@ -249,7 +277,7 @@ mod tests {
                 Some(_) => Err(Error::Hypervisor { errno: libc::ENOENT }),
             }
         }
-        fn upload(&self, name: &[u8], payload: &[u8]) -> Result<(), Error> {
+        fn upload(&self, name: &[u8], payload: &[u8], _: bool) -> Result<(), Error> {
             self.uploads.borrow_mut().push((name.to_vec(), payload.len()));
             Ok(())
         }

@@ -13,7 +13,9 @@
 #     replace/unload/load/list` on one simulated hypervisor, real libxenctrl
 #     vs. ours preloaded: byte-identical transcripts (documented differences
 #     against files: interfaces 0x13/0x14/0x16, hostile replies);
-#  7. fakexen's own unit tests (its range bookkeeping of hypercall-safe memory).
+#  7. fakexen's own unit tests (its range bookkeeping of hypercall-safe memory);
+#  8. Debian 13's xen-livepatch 4.20 and libxenctrl 4.20: the action suite,
+#     and the flags word of every UPLOAD (run-force.sh).
 # Exits non-zero on any failure; prints counts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -135,6 +137,22 @@ part "management harness (upload/get/actions, real vs ours, call by call)" manag
 # 6. The action suite.
 part "action suite (xen-livepatch upload/apply/revert/replace/unload/load, real vs ours)" \
   bash tests/fakexen/run-actions.sh "$FX" "$OURS"
+
+# 8. Debian 13 (Xen 4.20): its real xen-livepatch and libxenctrl 4.20 (a
+#    private apt download, nothing installed), alone and with ours preloaded,
+#    on every action scenario; then the flags word of each UPLOAD for Debian
+#    12's and 13's tools and C callers of both prototypes (run-force.sh).
+if TRIXIE=$(bash scripts/debian-suite.sh trixie trixie-xen libxen-dev xen-utils-4.20 libxenmisc4.20 libxencall1 \
+      libxentoollog1 libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxendevicemodel1 libxentoolcore1) &&
+    BULLSEYE=$(bash scripts/debian-suite.sh bullseye bullseye-tools xen-utils-4.14 libxenmisc4.14); then
+  part "action suite with Debian 13's xen-livepatch 4.20 (real libxenctrl 4.20 vs ours)" \
+    env XEN_LIVEPATCH="$TRIXIE/usr/lib/xen-4.20/bin/xen-livepatch" LD_LIBRARY_PATH="$TRIXIE/usr/lib/x86_64-linux-gnu" \
+    bash tests/fakexen/run-actions.sh "$FX" "$OURS"
+  part "upload flags word (Debian 12's and 13's tools, C callers of both prototypes)" \
+    bash tests/fakexen/run-force.sh "$FX" "$OURS" "$TRIXIE" "$BULLSEYE"
+else
+  echo "--- Debian 13's (or 11's) packages: FAILED to fetch"; bad=$((bad + 1))
+fi
 
 echo "fakexen: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

@@ -313,12 +313,21 @@ manage() {
     cmp -s "$work/m/$id.fx.all" "$work/m/$id.real.all" && same=$((same + 1))
     cmp -s "$work/m/$id.fx.rc" "$work/m/$id.json.rc" || problems+=("--json exits $(cat "$work/m/$id.json.rc"), the lines $(cat "$work/m/$id.fx.rc")")
     # (a refusal is an `xc-livepatch:` line; the no-privcmd hint is not one)
-    refused=$(grep '^xc-livepatch: ' "$work/m/$id.fx.err" | grep -vc '^xc-livepatch: no /dev/xen/privcmd:')
+    refused=$(grep '^xc-livepatch: ' "$work/m/$id.fx.err" | grep -v '^xc-livepatch: --force cannot be passed' |
+      grep -vc '^xc-livepatch: no /dev/xen/privcmd:')
     if [ "$refused" -gt 0 ]; then
       [ "$refused" = 1 ] && [ "$(wc -l <"$work/m/$id.fx.err")" = 1 ] || problems+=("a refusal of more than one line")
       grep -qx 'upload_calls 0' "$work/m/$id.counters" && grep -qx 'action_calls 0' "$work/m/$id.counters" ||
         problems+=("refused, yet the hypervisor saw: $(grep -E '^(upload|action)_calls' "$work/m/$id.counters" | tr '\n' ' ')")
     fi
+    # --force: LIVEPATCH_FLAG_FORCE in the UPLOAD on Xen 4.19+ only; before,
+    # one line says it cannot be passed (the upload goes ahead without it).
+    case $id in
+      *-force-xen-4.20) grep -qx 'upload_forced 1' "$work/m/$id.counters" && ! grep -q 'cannot be passed' "$work/m/$id.fx.err" ||
+        problems+=("no LIVEPATCH_FLAG_FORCE on Xen 4.20: $(grep upload_forced "$work/m/$id.counters")") ;;
+      *-force-xen-4.17) grep -qx 'upload_forced 0' "$work/m/$id.counters" && [ "$(grep -c 'cannot be passed' "$work/m/$id.fx.err")" = 1 ] ||
+        problems+=("on Xen 4.17: $(grep upload_forced "$work/m/$id.counters"), not one 'cannot be passed' line") ;;
+    esac
     # The slow actions (pending 2 s): xen-livepatch gives up after its
     # 60 ms, the command waits and completes, unless its --wait is shorter.
     case $id in

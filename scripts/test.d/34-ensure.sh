@@ -26,6 +26,6 @@ part() { # NAME COMMAND...
   if "$@"; then ok=$((ok + 1)); echo "--- $name: ok ($((SECONDS - t0)) s)"; else bad=$((bad + 1)); echo "--- $name: FAILED ($((SECONDS - t0)) s)"; fi
 }
 part "cargo test --test ensure" bash -c 'cargo test --release -q -p xc-livepatch-cli --test ensure 2>&1 | grep -E "^test result|FAILED|panicked|^error" ; exit ${PIPESTATUS[0]}'
-part "ensure under fakexen: kills, counts, xapi" "$PY" tests/fakexen/ensure-suite.py kill counts xapi
+part "ensure under fakexen: kills, counts, xapi, --force" "$PY" tests/fakexen/ensure-suite.py kill counts xapi force
 echo "34-ensure: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

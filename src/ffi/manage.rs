@@ -8,6 +8,7 @@
 //! failed); the name is read no further than 128 bytes.
 
 use super::boundary::{boundary, c_name, xc_interface};
+use super::versions;
 use crate::abi::xen_livepatch_status;
 use crate::error::Error;
 use crate::manage::{self, Action};
@@ -23,9 +24,16 @@ use core::ffi::{c_char, c_int, c_uchar};
 /// hypervisor), EEXIST (a payload of that name or build id is loaded), or
 /// another error of the hypervisor's.
 ///
+/// This is Xen 4.14-4.18's prototype (`VERS_4.17.0`, the default version):
+/// it never sends a flag. Included after a 4.19+ `<xenctrl.h>` (which
+/// defines `LIVEPATCH_FLAG_FORCE`) this header declares the five-argument
+/// form instead and binds it to `xc_livepatch_upload@libxenctrl_4.20.0`.
+///
 /// # Safety
 /// `name` must be a NUL-terminated string (or readable for 128 bytes), and
 /// `payload` readable for `size` bytes.
+#[cfg(not(livepatch_flag_force))]
+#[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn xc_livepatch_upload(
     xch: *mut xc_interface,
@@ -33,9 +41,83 @@ pub unsafe extern "C" fn xc_livepatch_upload(
     payload: *mut c_uchar,
     size: u32,
 ) -> c_int {
-    // SAFETY: the caller's contract is this function's.
-    unsafe { upload_on(&Xen, xch, name, payload, size) }
+    // A tail jump to `upload_4`, the arguments untouched in their registers;
+    // `.symver ...@@@` gives this definition the default version VERS_4.17.0
+    // (versions.rs), in the one assembler input that defines it.
+    core::arch::naked_asm!(
+        versions::tail_jump!(),
+        ".symver xc_livepatch_upload, xc_livepatch_upload@@@VERS_4.17.0",
+        target = sym upload_4,
+    )
 }
+
+/// Uploads the live patch `payload` (`size` bytes of ELF) under `name`;
+/// `force` asks Xen to skip some of its checks (`LIVEPATCH_FLAG_FORCE`).
+///
+/// Returns and errors as the four-argument form, plus EINVAL from a
+/// hypervisor before 4.19, which accepts no flag (as libxenctrl 4.20).
+///
+/// Xen 4.19+'s prototype (`xc_livepatch_upload@libxenctrl_4.20.0`): what
+/// this header declares after a `<xenctrl.h>` that defines
+/// `LIVEPATCH_FLAG_FORCE`.
+///
+/// # Safety
+/// As for the four-argument form.
+#[cfg(livepatch_flag_force)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn xc_livepatch_upload(
+    xch: *mut xc_interface,
+    name: *mut c_char,
+    payload: *mut c_uchar,
+    size: u32,
+    force: bool,
+) -> c_int {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { upload_with_on(&Xen, xch, name, payload, size, force) }
+}
+
+/// What a four-argument caller reaches (`xc_livepatch_upload@@VERS_4.17.0`).
+///
+/// # Safety
+/// As for [`xc_livepatch_upload`].
+unsafe extern "C" fn upload_4(xch: *mut xc_interface, name: *mut c_char, payload: *mut c_uchar, size: u32) -> c_int {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { upload_with_on(&Xen, xch, name, payload, size, false) }
+}
+
+/// What a five-argument caller reaches (`xc_livepatch_upload@libxenctrl_4.20.0`).
+/// `force` is C's `bool`, read as a register's low byte: the x86-64 and
+/// AArch64 procedure-call standards define only those 8 bits of it.
+///
+/// # Safety
+/// As for [`xc_livepatch_upload`].
+pub(crate) unsafe extern "C" fn upload_5(
+    xch: *mut xc_interface,
+    name: *mut c_char,
+    payload: *mut c_uchar,
+    size: u32,
+    force: u32,
+) -> c_int {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { upload_with_on(&Xen, xch, name, payload, size, force as u8 != 0) }
+}
+
+// `xc_livepatch_upload@libxenctrl_4.20.0`: a local entry that jumps to
+// `upload_5`, given that version by `.symver` in the same assembler input
+// that defines it. The entry's own name is global in the object only so that
+// `.symver` can version it; rustc's version script makes it local.
+core::arch::global_asm!(
+    ".pushsection .text.xc_livepatch_upload_4_20,\"ax\",%progbits",
+    ".p2align 4",
+    ".globl xc_livepatch_upload_4_20",
+    ".type xc_livepatch_upload_4_20,%function",
+    "xc_livepatch_upload_4_20:",
+    versions::tail_jump!(),
+    ".size xc_livepatch_upload_4_20, .-xc_livepatch_upload_4_20",
+    ".symver xc_livepatch_upload_4_20, xc_livepatch_upload@libxenctrl_4.20.0",
+    ".popsection",
+    target = sym upload_5,
+);
 
 /// [`xc_livepatch_upload`] over any hypervisor (the simulated one in tests).
 ///
@@ -48,6 +130,23 @@ pub unsafe fn upload_on<H: Hypervisor>(
     payload: *const c_uchar,
     size: u32,
 ) -> c_int {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { upload_with_on(hv, xch, name, payload, size, false) }
+}
+
+/// The five-argument `xc_livepatch_upload` over any hypervisor: `force`
+/// becomes `LIVEPATCH_FLAG_FORCE`.
+///
+/// # Safety
+/// As for [`xc_livepatch_upload`].
+pub unsafe fn upload_with_on<H: Hypervisor>(
+    hv: &H,
+    xch: *mut xc_interface,
+    name: *const c_char,
+    payload: *const c_uchar,
+    size: u32,
+    force: bool,
+) -> c_int {
     boundary(|| {
         if xch.is_null() || payload.is_null() {
             return Err(Error::InvalidArgument("xch or payload is NULL"));
@@ -57,7 +156,7 @@ pub unsafe fn upload_on<H: Hypervisor>(
         // SAFETY: `payload` is non-NULL and, by the contract, readable for
         // `size` bytes, which nothing writes during the call.
         let payload = unsafe { core::slice::from_raw_parts(payload, size as usize) };
-        manage::upload(hv, name, payload)
+        manage::upload_with(hv, name, payload, force)
     })
 }
 

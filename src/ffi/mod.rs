@@ -10,6 +10,7 @@
 pub mod boundary;
 pub mod list;
 pub mod manage;
+pub mod versions;
 
 pub use boundary::{xc_interface, xc_interface_core};
 pub use list::*;

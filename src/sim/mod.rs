@@ -15,9 +15,9 @@
 //! hypervisor might tell.
 
 use crate::abi::{
-    __HYPERVISOR_sysctl, __HYPERVISOR_xen_version, XEN_SYSCTL_livepatch_op, LIVEPATCH_LIST_MAX_NR,
-    XEN_LIVEPATCH_NAME_SIZE, XEN_SYSCTL_LIVEPATCH_ACTION, XEN_SYSCTL_LIVEPATCH_GET, XEN_SYSCTL_LIVEPATCH_LIST,
-    XEN_SYSCTL_LIVEPATCH_UPLOAD,
+    __HYPERVISOR_sysctl, __HYPERVISOR_xen_version, XEN_SYSCTL_livepatch_op, LIVEPATCH_FLAG_FORCE,
+    LIVEPATCH_LIST_MAX_NR, XEN_LIVEPATCH_NAME_SIZE, XEN_SYSCTL_LIVEPATCH_ACTION, XEN_SYSCTL_LIVEPATCH_GET,
+    XEN_SYSCTL_LIVEPATCH_LIST, XEN_SYSCTL_LIVEPATCH_UPLOAD,
 };
 use crate::error::{Error, Result};
 use crate::sysctl::{at, Buffer, Hypervisor, SYSCTL_SIZE};
@@ -281,6 +281,10 @@ pub struct Counters {
     pub entries: u64,
     /// UPLOAD operations that reached the handler.
     pub upload_calls: u64,
+    /// UPLOAD operations that carried `LIVEPATCH_FLAG_FORCE` in the op's
+    /// flags word (counted before the op-level check, which a hypervisor
+    /// before 4.19 fails with EINVAL).
+    pub upload_forced: u64,
     /// Payload bytes UPLOAD copied from the guest.
     pub upload_bytes: u64,
     /// GET operations that reached the handler.
@@ -473,9 +477,12 @@ fn sysctl(st: &mut State, mem: &dyn GuestMemory, addr: u64, call_no: u64) -> i64
 fn livepatch_op(st: &mut State, mem: &dyn GuestMemory, op: &mut [u8; SYSCTL_SIZE]) -> i64 {
     let iface = st.cfg.interface_version;
     let flags = get32(op, at::OP_PAD);
+    if get32(op, at::OP_CMD) == XEN_SYSCTL_LIVEPATCH_UPLOAD && flags & LIVEPATCH_FLAG_FORCE != 0 {
+        st.counters.upload_forced += 1;
+    }
     if iface >= 0x16 || st.cfg.xen.at_least(4, 19) {
         // 4.19+: unknown flag bits are refused unless FORCE (bit 0) is set.
-        if flags & !1 != 0 && flags & 1 == 0 {
+        if flags & !LIVEPATCH_FLAG_FORCE != 0 && flags & LIVEPATCH_FLAG_FORCE == 0 {
             return -EINVAL;
         }
     } else if flags != 0 {

@@ -201,8 +201,23 @@ def check_xapi(work, payloads):
     return "xapi's sequence and ensure --replace --prune reach the same list from " + ", ".join(seen)
 
 
+def check_force(work, payloads):
+    """LIVEPATCH_FLAG_FORCE goes with ensure's uploads exactly when --force is
+    given and the hypervisor takes it (4.19+); before, one line says so."""
+    seen = []
+    for version, force, want in (("4.20", False, 0), ("4.20", True, 3), ("4.17", True, 0)):
+        hv = Hv(work, f"force-{version}-{force}", payloads, f"xen-version {version}")
+        rc, _, err, c = hv.run([XC, "ensure", *STACK3] + (["--force"] if force else []), check=0)
+        assert c["upload_calls"] == 3, f"Xen {version}, force {force}: {c['upload_calls']} uploads"
+        assert c.get("upload_forced", 0) == want, f"Xen {version}, force {force}: upload_forced {c.get('upload_forced')}, want {want}"
+        notes = err.count("--force cannot be passed")
+        assert notes == (3 if force and version == "4.17" else 0), f"Xen {version}, force {force}: {notes} notes"
+        seen.append(f"{version} {'--force' if force else 'no --force'}: {want} of 3 forced")
+    return "LIVEPATCH_FLAG_FORCE with ensure's uploads: " + ", ".join(seen)
+
+
 def main():
-    checks = {"kill": check_kill, "counts": check_counts, "xapi": check_xapi}
+    checks = {"kill": check_kill, "counts": check_counts, "xapi": check_xapi, "force": check_force}
     names = sys.argv[1:] or list(checks)
     work = tempfile.mkdtemp(prefix="ensure-suite.")
     payloads = os.path.join(work, "payloads")

@@ -202,6 +202,8 @@ fi
 lc_wrong_build_id
 . /t/objcopy.sh
 . /t/ensure.sh
+# Debian 13's tool beside Debian 12's (issue 24)
+. /t/debian13.sh
 
 stage iface
 iface=$($T 60 $RUST iface 2>/tmp/iface.err)

@@ -10,6 +10,8 @@
 #   xc         our command, xc-livepatch (its default output is the 4.17 tool's, but it
 #              waits for an action to finish instead of looking once after 60 ms)
 #   xcs        the static build of the same command (scripts/static-build.sh)
+#   d13        Debian 13's tool with its own libxenctrl 4.20 (interface 0x15; debian13.sh)
+#   d13pre     the same tool with our library preloaded
 # Each step's files are /tmp/lc.<run>/<id>.{out,err,rc} and <id>.list.{out,err,rc}.
 #
 # xen-livepatch sleeps 60 ms once after scheduling an action and then asks once: when
@@ -28,6 +30,8 @@ lc_tool() { # lc_tool MODE ARGS... : one xen-livepatch run
         ref) $T 60 $REF_XL "$@";;
         xc) $T 60 $RUST "$@";;
         xcs) $T 60 /static/xc-livepatch "$@";;
+        d13) LD_LIBRARY_PATH=$XL13_LIB $T 60 $XL13 "$@";;
+        d13pre) LD_LIBRARY_PATH=$XL13_LIB LD_PRELOAD=$OURLIB $T 60 $XL13 "$@";;
     esac < /dev/null
 }
 
@@ -60,11 +64,12 @@ lc_brief() { # lc_brief FILE-PREFIX : a step's output on one line
     echo "exit $(cat $1.rc) stdout [$(tr '\n' '|' < $1.out)] stderr [$(tr '\n' '|' < $1.err)]"
 }
 
-# lc_run RUN MODE ALONE_TOO : the whole lifecycle as MODE; with ALONE_TOO=1 the tool
-# alone first tries each step and must be refused (EACCES, nothing changed).
+# lc_run RUN MODE ALONE_TOO [ALONE] : the whole lifecycle as MODE; with ALONE_TOO=1 the
+# tool alone (mode ALONE, default alone) first tries each step and must be refused
+# (EACCES, nothing changed): check lifecycle-ALONE-eacces.
 # Sets LC_SUMMARY (and LC_ALONE_SUMMARY): one line each for the compat table.
 lc_run() {
-    local run=$1 mode=$2 alone_too=$3 dir=/tmp/lc.$1
+    local run=$1 mode=$2 alone_too=$3 alone=${4:-alone} dir=/tmp/lc.$1
     local id ev args polls evnow secs nin line r
     rm -rf $dir; mkdir -p $dir
     local nsteps=0 exact=0 incomplete="" bad="" nbad=0 refused=0 notrefused="" prev=/t/empty.table
@@ -73,7 +78,7 @@ lc_run() {
         nsteps=$((nsteps+1))
         [ "$ev" = base ] && ev=$LC_EV0
         if [ "$alone_too" = 1 ]; then
-            lc_tool alone $args > $dir/$id.alone.out 2> $dir/$id.alone.err; echo $? > $dir/$id.alone.rc
+            lc_tool $alone $args > $dir/$id.alone.out 2> $dir/$id.alone.err; echo $? > $dir/$id.alone.rc
             lc_list $mode $dir/$id.alone.list > /dev/null
             if lc_same $dir/$id.alone /t/lc/$id.eacces && cmp -s $dir/$id.alone.list.out $prev; then
                 refused=$((refused+1))
@@ -113,10 +118,10 @@ lc_run() {
     if [ "$alone_too" = 1 ]; then
         if [ $refused = $nsteps ]; then
             LC_ALONE_SUMMARY="refused at each of the $nsteps steps (Error 13), nothing changed"
-            result lifecycle-alone-eacces PASS "Debian 12 xen-livepatch alone tried each of the $nsteps steps first: every one refused as planned (upload: 'failed' + Error 13, actions: 'Failed to get status' + Error 13; exit 1), list unchanged"
+            result lifecycle-$alone-eacces PASS "$alone: xen-livepatch alone tried each of the $nsteps steps first: every one refused as planned (upload: 'failed' + Error 13, actions: 'Failed to get status' + Error 13; exit 1), list unchanged"
         else
             LC_ALONE_SUMMARY="refused at $refused of $nsteps steps"
-            result lifecycle-alone-eacces FAIL "$refused of $nsteps refused as planned; the first that was not: $notrefused"
+            result lifecycle-$alone-eacces FAIL "$refused of $nsteps refused as planned; the first that was not: $notrefused"
         fi
     fi
     LC_SUMMARY="$exact/$nsteps exact, $nin incomplete, $nbad mismatches, ${secs}s"

@@ -83,6 +83,7 @@ expected_checks() {
     [ -n "$REF_XL" ] && c="$c lifecycle-ref lifecycle-reapply-refused-ref lifecycle-ref-identical"
     [ -n "$STATIC" ] && c="$c static-list-equals-package-full lifecycle-xcs lifecycle-reapply-refused-xcs lifecycle-static-identical"
     [ "$MANY" -gt 1024 ] && c="$c more-than-one-batch"
+    c="$c $(debian13_checks)"
     [ "$IFACE" = 0x16 ] && c="$c churn-hypervisor-enobufs"
     for t in empty full after-churn; do
         c="$c c-abi-dump-$t rust-dump-$t preloaded-equals-table-$t"
@@ -146,6 +147,25 @@ if printf '%s\n' $VERSIONS | grep -qx 4.14; then
     [ -x "$XL414" ] && [ -e "$BULLSEYE/usr/lib/x86_64-linux-gnu/libxenctrl.so.4.14" ] \
         || die "no xen-livepatch or libxenctrl.so.4.14 in Debian 11's packages"
 fi
+
+# Debian 13's xen-livepatch 4.20 and its libraries (libxenctrl 4.20 and what it needs),
+# for dom0's /opt/xen-4.20 (tests/real-xen/debian13.sh)
+TRIXIE=$(bash "$ROOT/scripts/debian-suite.sh" trixie trixie-xen libxen-dev xen-utils-4.20 libxenmisc4.20 \
+         libxencall1 libxentoollog1 libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxendevicemodel1 \
+         libxentoolcore1) || die "cannot fetch Debian 13's Xen 4.20 tools"
+XL13_BIN=$TRIXIE/usr/lib/xen-4.20/bin/xen-livepatch
+[ -x "$XL13_BIN" ] || die "no xen-livepatch in Debian 13's xen-utils-4.20"
+# The checks debian13.sh reports on the booted hypervisor ($XL12_SPEAKS: interface 0x15).
+debian13_checks() {
+    if [ "$XL12_SPEAKS" = 1 ]; then
+        echo "lifecycle-d13 lifecycle-reapply-refused-d13 lifecycle-d13pre lifecycle-reapply-refused-d13pre lifecycle-d13-identical"
+        [ "$TAKES_FORCE" = 1 ] && echo d13-force-upload-alone
+    else
+        echo "lifecycle-d13pre lifecycle-reapply-refused-d13pre lifecycle-d13-eacces"
+    fi
+    [ "$TAKES_FORCE" = 1 ] && echo d13-force-upload-preloaded
+    echo xc-upload-force
+}
 
 # ---------------------------------------------------------------- code under test
 # The library and the command come from the project's Debian packages
@@ -226,6 +246,14 @@ cp "$HERE/init.sh" "$IR/init"; chmod +x "$IR/init"
 cp "$HERE/lifecycle.sh" "$IR/t/lifecycle.sh"
 cp "$HERE/objcopy.sh" "$IR/t/objcopy.sh"
 cp "$HERE/ensure.sh" "$IR/t/ensure.sh"
+cp "$HERE/debian13.sh" "$IR/t/debian13.sh"
+# Debian 13's tool and the libraries ldd finds for it in its own packages, in a
+# directory of their own (its libxencall.so.1 etc. must not replace Debian 12's)
+mkdir -p "$IR/opt/xen-4.20/bin" "$IR/opt/xen-4.20/lib"
+cp "$XL13_BIN" "$IR/opt/xen-4.20/bin/xen-livepatch"
+LD_LIBRARY_PATH=$TRIXIE/usr/lib/x86_64-linux-gnu ldd "$XL13_BIN" | awk '/=> \// {print $3}' | grep "^$TRIXIE/" \
+    | while read -r l; do cp -L "$l" "$IR/opt/xen-4.20/lib/"; done
+[ -e "$IR/opt/xen-4.20/lib/libxenctrl.so.4.20" ] || die "no libxenctrl.so.4.20 for Debian 13's tool"
 # shared libraries: whatever ldd resolves (Xen libraries from the unpacked packages;
 # for Debian 11's xen-livepatch its libxenctrl.so.4.14, the other Xen libraries by their
 # usual sonames from Debian 12, and the host libc6's libpthread.so.0 stub)
@@ -274,6 +302,7 @@ run_one() {
     [ -s "$xen" ] || { echo "[xen-$v] FAIL fetch no hypervisor"; TOTAL_FAIL=$((TOTAL_FAIL+1)); return; }
     log "build id $(readelf -n "$xen" | awk '/Build ID/ {print $3}')"
     xen_config "$v"
+    case $v in 4.20|4.22) TAKES_FORCE=1;; *) TAKES_FORCE=0;; esac   # LIVEPATCH_FLAG_FORCE: 4.19+
     python3 "$HERE/gen-payloads.py" --xen "$xen" --out "$d/ir/t" --many "$MANY" >&2 || die "payload generation failed"
     python3 "$HERE/../fakexen/ensure-payloads.py" "$d/ir/t/e" "$(readelf -n "$xen" | awk '/Build ID/ {print $3}')" >&2 \
         || die "ensure payload generation failed"
@@ -284,6 +313,7 @@ REF_XL=$REF_XL
 ACT_TOOL=$ACT_TOOL
 BULK_TOOL=$BULK_TOOL
 PACKAGED=$PACKAGED
+TAKES_FORCE=$TAKES_FORCE
 STATIC=$([ -n "$STATIC" ] && echo 1 || echo 0)
 MULTI_BATCH=$([ "$MANY" -gt 1024 ] && echo 1 || echo 0)
 LOOP_SNAPSHOTS=$LOOP

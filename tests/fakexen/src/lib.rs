@@ -796,6 +796,7 @@ fn counters_text() -> String {
     kv("efaults", s.faults);
     kv("entries", s.entries);
     kv("upload_calls", s.upload_calls);
+    kv("upload_forced", s.upload_forced);
     kv("upload_bytes", s.upload_bytes);
     kv("get_calls", s.get_calls);
     kv("action_calls", s.action_calls);
