@@ -448,12 +448,21 @@ mod tests {
         src
     }
 
+    /// `DIR/NAME.livepatch`: a payload the simulator takes as Xen would (its
+    /// own build id, .livepatch.depends on the hypervisor, made for it).
+    #[cfg(feature = "sim")]
+    fn whole_livepatch(src: &crate::source::Source, d: &tempfile::TempDir, name: &str) {
+        use crate::testpayload::{build, Spec};
+        let xen = src.build_id().unwrap();
+        build(d.path(), name, &Spec::new(0xf1, &xen, &xen));
+    }
+
     #[cfg(feature = "sim")]
     #[test]
     fn a_load_refused_while_another_action_is_pending_is_unloaded_again() {
         let src = another_action_pending();
-        let lp = livepatch(&src.build_id().unwrap());
-        let d = scratch(&[("f.livepatch", &lp)]);
+        let d = scratch(&[]);
+        whole_livepatch(&src, &d, "f");
         let steps = load(&src, &d.path().join("f.livepatch"), false, false, Duration::from_millis(50));
         let outcomes: Vec<_> = steps.iter().map(|s| s.outcome.clone()).collect();
         // Xen set f's rc to -EAGAIN, then schedule_work said EBUSY.
@@ -467,8 +476,8 @@ mod tests {
     #[test]
     fn a_payload_left_at_eagain_by_a_refused_apply_can_be_unloaded_and_a_pending_one_cannot() {
         let src = another_action_pending();
-        let lp = livepatch(&src.build_id().unwrap());
-        let d = scratch(&[("f.livepatch", &lp)]);
+        let d = scratch(&[]);
+        whole_livepatch(&src, &d, "f");
         assert_eq!(upload(&src, b"f", &d.path().join("f.livepatch"), false).outcome, Outcome::Completed);
         let wait = Duration::from_millis(50);
         let apply = actions::run(&src, Request { action: Action::Apply, name: b"f", nodeps: false, wait });

@@ -158,9 +158,11 @@ impl<'a> Elf<'a> {
     }
 
     fn safe_to_reapply(&self) -> bool {
+        // From index 1, as Xen's move_payload (the null section is never a payload's).
         let writable: Vec<&Section> = self
             .sections
             .iter()
+            .skip(1)
             .filter(|s| {
                 s.flags & SHF_ALLOC != 0 && s.flags & SHF_EXECINSTR == 0 && s.flags & SHF_WRITE != 0 && s.size != 0
             })

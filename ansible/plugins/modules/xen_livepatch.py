@@ -73,11 +73,10 @@ options:
     default: false
   force:
     description:
-      - Upload even when the file names another hypervisor build id (C(xc-livepatch upload --force)).
-        Xen refuses such a payload unless it was built for this hypervisor; use it only for payloads
-        whose build id note is known to be wrong.
-      - Passed to the command as C(ensure --force). An C(xc-livepatch) whose C(ensure) has no C(--force)
-        (1.1 has none yet) refuses it, and the task fails with the command's usage line.
+      - Send C(LIVEPATCH_FLAG_FORCE) with every upload (C(xc-livepatch ensure --force)); Xen 4.19 and
+        later take it (a payload may then resolve symbols of the hypervisor's init sections), an older
+        one cannot, and the command says so and uploads without it.
+      - The build-id checks stay on; Xen refuses a payload made for another build whatever the flag.
     type: bool
     default: false
   wait:
