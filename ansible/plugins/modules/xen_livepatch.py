@@ -14,7 +14,7 @@ description:
     and maps its JSON document to the task's result. It has no live-patch logic of its own.
   - The command holds an exclusive lock while it runs, so two tasks (or a task and an operator) on one
     host are serialised; O(lock_wait) bounds the wait.
-version_added: 1.1.0
+version_added: 1.2.0
 author:
   - xc-livepatch maintainers (@xc-livepatch)
 requirements:

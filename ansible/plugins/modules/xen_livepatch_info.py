@@ -11,7 +11,7 @@ description:
   - Runs C(xc-livepatch list --json) once on the managed dom0 and returns the payload list, the
     hypervisor's version and build id, both as return values and as the fact C(xen_livepatch).
   - Changes nothing; takes no lock.
-version_added: 1.1.0
+version_added: 1.2.0
 author:
   - xc-livepatch maintainers (@xc-livepatch)
 requirements:
