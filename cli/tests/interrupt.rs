@@ -136,22 +136,13 @@ fn sigterm_with_json_gives_one_document_marked_interrupted_and_exits_143() {
     assert_eq!(step["errno"]["name"], "EINTR");
 }
 
-/// An ELF live patch for the hypervisor with build id `id`.
-fn livepatch(id: &[u8]) -> Vec<u8> {
-    use object::write::Object;
-    use object::{Architecture, BinaryFormat, Endianness, SectionKind};
-    let arch = if cfg!(target_arch = "aarch64") { Architecture::Aarch64 } else { Architecture::X86_64 };
-    let mut o = Object::new(BinaryFormat::Elf, arch, Endianness::Little);
-    let s = o.add_section(vec![], b".livepatch.xen_depends".to_vec(), SectionKind::Note);
-    let mut note = Vec::new();
-    for w in [4u32, id.len() as u32, object::elf::NT_GNU_BUILD_ID] {
-        note.extend_from_slice(&w.to_le_bytes());
-    }
-    note.extend_from_slice(b"GNU\0");
-    note.extend_from_slice(id);
-    note.resize(note.len().next_multiple_of(4), 0);
-    o.set_section_data(s, note, 4);
-    o.write().unwrap()
+#[path = "../src/testpayload.rs"]
+mod testpayload;
+
+/// A payload the simulator takes as Xen would: its own build id, stacked on
+/// the hypervisor `id` and made for it.
+fn livepatch(dir: &std::path::Path, id: &[u8]) -> PathBuf {
+    testpayload::build(dir, "f", &testpayload::Spec::new(0xf1, id, id))
 }
 
 #[test]
@@ -166,8 +157,7 @@ fn sigint_during_loads_apply_shows_the_upload_done_and_leaves_no_clean_up_half_d
     let hex = doc["xen_build_id"].as_str().unwrap();
     let id: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("f.livepatch");
-    std::fs::write(&file, livepatch(&id)).unwrap();
+    let file = livepatch(dir.path(), &id);
     let mut child = spawn(&["load", file.to_str().unwrap(), "--wait", "60s"]);
     let out = reader(child.stdout.take().unwrap());
     let mut got = Vec::new();
