@@ -117,6 +117,7 @@ done
 cp "$DOM0/bin/busybox" "$IR/bin/busybox"
 cp "$PRIVCMD" "$IR/lib/modules/xen-privcmd.ko"
 cp "$HERE/real-xen/init.sh" "$IR/init"; chmod +x "$IR/init"
+cp "$HERE/real-xen/dom0-preamble.sh" "$IR/b/dom0-preamble.sh"
 # shared libraries: the driver's, and libxenctrl 4.17's from the unpacked packages
 for exe in "$IR/b/bin/driver" "$XLIBS/libxenctrl.so.4.17" "$IR/b/lib/ours.so"; do
     LD_LIBRARY_PATH=$XLIBS ldd "$exe" || die "ldd $exe failed"

@@ -55,10 +55,11 @@ fn inject() -> bool {
     false
 }
 
+/// mmap(2), counted and failed on demand (the exported `mmap` and `mmap64`).
+///
 /// # Safety
 /// As mmap(2).
-#[no_mangle]
-pub unsafe extern "C" fn mmap(
+unsafe fn traced_mmap(
     addr: *mut c_void,
     len: usize,
     prot: c_int,
@@ -79,22 +80,8 @@ pub unsafe extern "C" fn mmap(
     p
 }
 
-/// The libc crate binds `mmap` to glibc's `mmap64` symbol.
-///
-/// # Safety
-/// As mmap(2).
-#[no_mangle]
-pub unsafe extern "C" fn mmap64(
-    addr: *mut c_void,
-    len: usize,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    off: libc::off_t,
-) -> *mut c_void {
-    // SAFETY: same contract.
-    unsafe { mmap(addr, len, prot, flags, fd, off) }
-}
+include!("hardening/interpose_mmap.rs");
+interpose_mmap!(traced_mmap);
 
 /// # Safety
 /// As madvise(2).

@@ -3,16 +3,7 @@
 # actions N apply + revert cycles by xen-livepatch and both builds of xc-livepatch
 # (actions.c), prints
 # its ACTION/ACTIONS lines, INIT-DONE, and powers off.
-/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t tmpfs tmpfs /tmp
-export PATH=/b/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C
-dmesg -n 1 2>/dev/null
-cd /b || exit 1
-. /b/bench.env
+. /b/dom0-preamble.sh
 if ! insmod /lib/modules/xen-privcmd.ko || [ ! -c /dev/xen/hypercall ]; then
     echo "BENCH-ERROR no /dev/xen/privcmd + /dev/xen/hypercall"
 elif ! xen-livepatch upload bench-func /b/bench-func.livepatch; then

@@ -16,6 +16,7 @@ cp "$WORK/static/xc-livepatch" "$IR/usr/bin/xc-livepatch-static"
 cp "$DOM0/bin/busybox" "$IR/bin/busybox"
 cp "$PRIVCMD" "$IR/lib/modules/xen-privcmd.ko"
 cp "$HERE/real-xen/actions-init.sh" "$IR/init"; chmod +x "$IR/init"
+cp "$HERE/real-xen/dom0-preamble.sh" "$IR/b/dom0-preamble.sh"
 for exe in "$IR/b/bin/actions" "$IR/usr/sbin/xen-livepatch" "$IR/usr/bin/xc-livepatch"; do
     LD_LIBRARY_PATH=$XLIBS ldd "$exe" || die "ldd $exe failed"
 done | awk '/=> \// {print $3} /^\t\/lib64\// {print $1}' | sort -u > "$WORK/libs.txt"

@@ -6,17 +6,8 @@
 # one process), time (one process, interleaved rounds), unload it.
 # Prints STAGE / UPLOADED / CHECK / COUNT / BENCH / UNLOADED lines, then INIT-DONE,
 # and powers off (Xen enters S5 and QEMU exits).
-/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t tmpfs tmpfs /tmp
-export PATH=/b/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C
+. /b/dom0-preamble.sh
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
-dmesg -n 1 2>/dev/null
-cd /b || exit 1
-. /b/bench.env
 stage() { echo "STAGE $* t=$(cut -d' ' -f1 /proc/uptime)"; }
 
 stage init

@@ -7,11 +7,10 @@ output (name bytes, state, rc, metadata bytes), with count == len(payloads).
 Usage: check_json.py SCHEMA JSON_FILE DUMP_FILE [JSON_FILE DUMP_FILE ...]
 Prints one line per failing file and "N passed, M failed"."""
 import base64
-import json
 import re
 import sys
 
-import jsonschema
+import jsoncheck
 
 
 def unescape_name(field):
@@ -72,31 +71,21 @@ def json_payloads(doc):
     return out
 
 
+def check(validator, jpath, dpath):
+    doc = jsoncheck.load_valid(validator, jpath)
+    assert doc["count"] == len(doc["payloads"]), "count != len(payloads)"
+    n, want = dump_payloads(dpath)
+    assert doc["count"] == n, f"count {doc['count']} != dump's {n}"
+    have = json_payloads(doc)
+    for i, (h, w) in enumerate(zip(have, want)):
+        assert h == w, f"payload {i}: json {h!r} != dump {w!r}"
+
+
 def main():
-    schema = json.load(open(sys.argv[1]))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema)
-    ok = bad = 0
+    v = jsoncheck.validator(sys.argv[1])
     args = sys.argv[2:]
-    for jpath, dpath in zip(args[0::2], args[1::2]):
-        try:
-            with open(jpath, "rb") as f:
-                doc = json.loads(f.read().decode("utf-8"))
-            errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
-            if errors:
-                raise AssertionError("schema: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:3]))
-            assert doc["count"] == len(doc["payloads"]), "count != len(payloads)"
-            n, want = dump_payloads(dpath)
-            assert doc["count"] == n, f"count {doc['count']} != dump's {n}"
-            have = json_payloads(doc)
-            for i, (h, w) in enumerate(zip(have, want)):
-                assert h == w, f"payload {i}: json {h!r} != dump {w!r}"
-            ok += 1
-        except (AssertionError, ValueError, KeyError) as e:
-            bad += 1
-            print(f"FAIL {jpath}: {str(e)[:300]}")
-    print(f"{ok} passed, {bad} failed")
-    return 1 if bad or ok == 0 else 0
+    pairs = zip(args[0::2], args[1::2])
+    return jsoncheck.report(((j, (j, d)) for j, d in pairs), lambda p: check(v, *p))
 
 
 sys.exit(main())

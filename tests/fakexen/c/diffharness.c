@@ -23,17 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { uint32_t state; int32_t rc; } status_t;
-typedef void xch_t;
-typedef xch_t *(*open_fn)(void *, void *, unsigned);
+#include "diffcommon.h"
+
 typedef int (*sizes_fn)(xch_t *, unsigned *, uint32_t *, uint32_t *);
 typedef int (*list_fn)(xch_t *, unsigned, unsigned, status_t *, char *, uint32_t *, uint32_t,
                        char *, uint32_t *, uint32_t, unsigned *, unsigned *);
 
 struct lib { const char *tag; sizes_fn sizes; list_fn list; };
-
-static int passed, failed;
-static int verbose;
 
 #define SLACK 256
 #define S_INFO 'A'
@@ -138,19 +134,6 @@ static int matches_truth(const struct truth *t, unsigned start, const struct lis
     return got->nbytes == nb && got->mbytes == mb && !memcmp(got->info, t->info + start, (size_t)got->n * 8) &&
            !memcmp(got->len, t->len + start, (size_t)got->n * 4) && !memcmp(got->mlen, t->mlen + start, (size_t)got->n * 4) &&
            !memcmp(got->name, t->name + no, nb) && !memcmp(got->meta, t->meta + mo, mb);
-}
-
-static void verdict(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void verdict(int ok, const char *name, const char *fmt, ...)
-{
-    if (ok) passed++; else failed++;
-    char msg[1024] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (!ok || verbose || *msg)
-        printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name, *msg ? ": " : "", msg);
 }
 
 /* ---- the scenario's properties (read from the scenario file) ------------- */
@@ -277,12 +260,9 @@ static void sizes_case(const char *name, int nullmask, enum doc doc, unsigned *n
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: %s LIBXENCTRL OUR_SO\n", argv[0]); return 2; }
-    verbose = getenv("HARNESS_VERBOSE") != NULL;
-    read_scenario();
-    void *hr = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), *ho = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
-    if (!hr || !ho) { fprintf(stderr, "dlopen: %s\n", dlerror()); return 2; }
-    open_fn xopen = (open_fn)dlsym(hr, "xc_interface_open");
+    void *hr, *ho;
+    open_fn xopen;
+    if (open_libs(argc, argv, read_scenario, &hr, &ho, &xopen)) return 2;
     real = (struct lib){"real", (sizes_fn)dlsym(hr, "xc_livepatch_list_get_sizes"), (list_fn)dlsym(hr, "xc_livepatch_list")};
     ours = (struct lib){"ours", (sizes_fn)dlsym(ho, "xc_livepatch_list_get_sizes"), (list_fn)dlsym(ho, "xc_livepatch_list")};
     if (!xopen || !real.sizes || !real.list || !ours.sizes || !ours.list || real.list == ours.list) {
@@ -320,7 +300,7 @@ int main(int argc, char **argv)
      * adaptation scenarios, must equal the real one: see "normal"). */
     struct bufs tb; bufs_new(&tb, n, nt, mt ? mt : 1);
     struct res tr = call(&ours, xch, n, 0, &tb, 0);
-    if (tr.rc != 0 || tr.done != n) { printf("FAIL truth listing: %s\n", strres(tr)); failed++; printf("%d passed, %d failed\n", passed, failed); return 1; }
+    if (tr.rc != 0 || tr.done != n) { printf("FAIL truth listing: %s\n", strres(tr)); failed++; return summary(); }
     struct truth t = {n, tb.info, tb.len, tb.mlen, calloc(n + 1, sizeof(size_t)), calloc(n + 1, sizeof(size_t)), tb.name, tb.meta};
     for (unsigned i = 0; i < n; i++) { t.noff[i + 1] = t.noff[i] + t.len[i]; t.moff[i + 1] = t.moff[i] + t.mlen[i]; }
 
@@ -349,6 +329,5 @@ int main(int argc, char **argv)
     else
         list_case("list metadata_total=0 (none needed)", &t, n, 0, nt, 0, 0, base);
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return summary();
 }

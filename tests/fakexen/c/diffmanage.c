@@ -21,13 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "diffcommon.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef struct { uint32_t state; int32_t rc; } status_t;
-typedef void xch_t;
-typedef xch_t *(*open_fn)(void *, void *, unsigned);
 typedef int (*upload_fn)(xch_t *, char *, unsigned char *, uint32_t);
 typedef int (*get_fn)(xch_t *, char *, status_t *);
 typedef int (*action_fn)(xch_t *, char *, uint32_t, uint32_t);
@@ -42,7 +41,6 @@ static struct lib real, ours;
 static xch_t *xch;
 static void (*fx_reset)(void);
 static size_t (*fx_state)(char *, size_t);
-static int passed, failed, verbose;
 
 #define POISON 0xa5
 #define MiB (1u << 20)
@@ -97,12 +95,6 @@ static const char *show(const struct out *o)
     return s[k];
 }
 
-static void verdict(int ok, const char *name, const char *note)
-{
-    if (ok) passed++; else failed++;
-    if (!ok || verbose || *note) printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name, *note ? ": " : "", note);
-}
-
 /* Runs the real library's call in a child: whether it died of SIGSEGV. */
 static int real_crashes(const struct call *c)
 {
@@ -154,7 +146,7 @@ static void check(const char *name, const struct call *c, enum doc doc)
         snprintf(note, sizeof note, "%s [real %s; ours %s]", why, doc == DOC_NULL_CRASH ? "(crash)" : show(&r), show(&o));
         if (strcmp(r.state, o.state)) printf("  real state:\n%s  ours state:\n%s", r.state, o.state);
     }
-    verdict(ok, name, note);
+    verdict(ok, name, "%s", note);
 }
 
 /* ---- the scenario's names ------------------------------------------------ */
@@ -210,14 +202,14 @@ static void xen_version_cases(version_fn xc_version)
     char note[1200];
     int v = xc_version(xch, 0 /* XENVER_version */, NULL);
     snprintf(note, sizeof note, "got %#x, want %#x", v, xv_major << 16 | xv_minor);
-    verdict(v == (int)(xv_major << 16 | xv_minor), "xc_version XENVER_version (hypercall 17)", v == (int)(xv_major << 16 | xv_minor) ? "" : note);
+    verdict(v == (int)(xv_major << 16 | xv_minor), "xc_version XENVER_version (hypercall 17)", "%s", v == (int)(xv_major << 16 | xv_minor) ? "" : note);
     char extra[16];
     memset(extra, 0x5a, sizeof extra);
     int r = xc_version(xch, 1 /* XENVER_extraversion */, extra);
     if (xsm_flask) strcpy(xv_extra, "<denied>");
     int ok = r == 0 && !strncmp(extra, xv_extra, sizeof extra) && memchr(extra, 0, sizeof extra);
     snprintf(note, sizeof note, "rc %d, got \"%.16s\", want \"%s\"", r, extra, xv_extra);
-    verdict(ok, "xc_version XENVER_extraversion", ok ? "" : note);
+    verdict(ok, "xc_version XENVER_extraversion", "%s", ok ? "" : note);
     struct { uint32_t len; unsigned char buf[256]; } id = {.len = sizeof id.buf};
     r = xc_version(xch, 10 /* XENVER_build_id */, &id);
     char hex[520] = "";
@@ -226,11 +218,11 @@ static void xen_version_cases(version_fn xc_version)
     if (xsm_deny) ok = r < 0 && errno == EPERM;
     else ok = none ? r < 0 && errno == ENODATA : r > 0 && !strcmp(hex, xv_build_id);
     snprintf(note, sizeof note, "rc %d, got %s, want %s", r, hex, xsm_deny ? "EPERM" : xv_build_id);
-    verdict(ok, "xc_version XENVER_build_id", ok ? "" : note);
+    verdict(ok, "xc_version XENVER_build_id", "%s", ok ? "" : note);
     id.len = 1;
     r = xc_version(xch, 10, &id);
     ok = none || xsm_deny || (r < 0 && errno == ENOBUFS);
-    verdict(ok, "xc_version XENVER_build_id, len 1 (ENOBUFS)", ok ? "" : "not ENOBUFS");
+    verdict(ok, "xc_version XENVER_build_id, len 1 (ENOBUFS)", "%s", ok ? "" : "not ENOBUFS");
 }
 
 /* Names of 127 and 128 bytes (the longest Xen takes; one too many). */
@@ -304,12 +296,9 @@ static void action_cases(enum doc base)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: %s LIBXENCTRL OUR_SO\n", argv[0]); return 2; }
-    verbose = getenv("HARNESS_VERBOSE") != NULL;
-    read_scenario();
-    void *hr = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), *ho = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
-    if (!hr || !ho) { fprintf(stderr, "dlopen: %s\n", dlerror()); return 2; }
-    open_fn xopen = (open_fn)dlsym(hr, "xc_interface_open");
+    void *hr, *ho;
+    open_fn xopen;
+    if (open_libs(argc, argv, read_scenario, &hr, &ho, &xopen)) return 2;
     fx_reset = (void (*)(void))dlsym(RTLD_DEFAULT, "fakexen_reset");
     fx_state = (size_t (*)(char *, size_t))dlsym(RTLD_DEFAULT, "fakexen_state");
     struct lib *libs[2] = {&real, &ours};
@@ -336,6 +325,5 @@ int main(int argc, char **argv)
     get_cases(base);
     upload_cases(base);
     action_cases(base);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return summary();
 }

@@ -696,31 +696,8 @@ unsafe fn do_mmap(
     p
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap(
-    addr: *mut c_void,
-    len: usize,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    off: libc::off_t,
-) -> *mut c_void {
-    // SAFETY: the caller's contract is mmap's.
-    unsafe { do_mmap(addr, len, prot, flags, fd, off) }
-}
-
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap64(
-    addr: *mut c_void,
-    len: usize,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    off: libc::off_t,
-) -> *mut c_void {
-    // SAFETY: the caller's contract is mmap's (off_t is 64-bit here).
-    unsafe { do_mmap(addr, len, prot, flags, fd, off) }
-}
+include!("../../hardening/interpose_mmap.rs");
+interpose_mmap!(do_mmap);
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn munmap(addr: *mut c_void, len: usize) -> c_int {
