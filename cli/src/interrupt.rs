@@ -11,9 +11,13 @@
 //!   themselves; `std::thread::sleep` sleeps on for what is left, which is
 //!   why the command's waits sleep at most [`crate::actions::MAX_POLL_GAP`]
 //!   (20 ms) at a time and look at the flag between sleeps.
-//! - `SA_RESETHAND` is set: a second SIGINT or SIGTERM gets the default
-//!   action (the process ends at once), for an operator who does not want
-//!   to wait even for that.
+//! - The handler stays installed: a second SIGINT or SIGTERM changes
+//!   nothing (the first one's number is kept). `timeout -s INT` sends its
+//!   signal to the command and then to the command's process group, so the
+//!   command often gets it twice in a row; with `SA_RESETHAND` the second
+//!   one killed it before it could say what it had started (seen in
+//!   32-cli's `timeout` part under load). Every wait looks at the flag at
+//!   least every 20 ms, so nothing is left to hurry.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -39,7 +43,7 @@ pub fn install() {
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            sa.sa_flags = libc::SA_RESETHAND;
+            sa.sa_flags = 0;
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }

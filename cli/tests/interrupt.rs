@@ -136,6 +136,22 @@ fn sigterm_with_json_gives_one_document_marked_interrupted_and_exits_143() {
     assert_eq!(step["errno"]["name"], "EINTR");
 }
 
+#[test]
+fn a_second_sigint_as_timeout_sends_it_changes_nothing() {
+    // `timeout -s INT` signals the command, then its process group: two in a
+    // row. The second must not kill the command before it says what it did.
+    let mut child = spawn(&["apply", "other", "--wait", "60s"]);
+    let out = reader(child.stdout.take().unwrap());
+    let mut got = Vec::new();
+    until(&out, &mut got, b"Applying other... ");
+    kill(&child, "INT");
+    kill(&child, "INT");
+    let (code, err) = finish(child, &out, &mut got);
+    assert_eq!(String::from_utf8_lossy(&got), "Applying other... interrupted\n");
+    assert!(err.starts_with("xc-livepatch: SIGINT: stopped waiting for the apply of other;"), "{err:?}");
+    assert_eq!(code, Some(130));
+}
+
 #[path = "../src/testpayload.rs"]
 mod testpayload;
 
