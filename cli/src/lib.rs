@@ -59,6 +59,8 @@ pub mod source;
 pub mod step;
 pub mod table;
 #[cfg(test)]
+mod test_rng;
+#[cfg(test)]
 mod testdata;
 #[cfg(test)]
 mod testpayload;

@@ -5,24 +5,14 @@ use crate::testdata::*;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-/// xorshift64*: deterministic, so a failure can be replayed.
-struct Rng(u64);
+use crate::test_rng::Rng;
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
     fn bytes(&mut self, len: usize, nul: bool) -> Vec<u8> {
         (0..len)
             .map(|_| match self.below(8) {
                 0 if nul => 0,
-                1 => b"\\\"\n;=\t"[self.below(6) as usize],
+                1 => b"\\\"\n;=\t"[self.below(6)],
                 2 => 0x80 + self.below(0x80) as u8,
                 _ => 0x20 + self.below(0x5f) as u8,
             })
@@ -35,13 +25,13 @@ impl Rng {
 fn random_payloads_in_every_format_round_trip_through_json() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for round in 0..200 {
-        let n = rng.below(6) as usize;
+        let n = rng.below(6);
         let ps: Vec<_> = (0..n)
             .map(|_| {
-                let name_len = 1 + rng.below(127) as usize;
-                let meta_len = rng.below(64) as usize;
-                let state = [1, 2, 0, 7, u32::MAX][rng.below(5) as usize];
-                let rc = [0, -11, -16, 5, i32::MIN, i32::MAX][rng.below(6) as usize];
+                let name_len = 1 + rng.below(127);
+                let meta_len = rng.below(64);
+                let state = [1, 2, 0, 7, u32::MAX][rng.below(5)];
+                let rc = [0, -11, -16, 5, i32::MIN, i32::MAX][rng.below(6)];
                 payload(rng.bytes(name_len, false), state, rc, &rng.bytes(meta_len, true))
             })
             .collect();

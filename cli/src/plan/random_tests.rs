@@ -14,26 +14,7 @@ use super::oracle::shortest;
 use super::table_tests::{file, run_plan};
 use super::*;
 
-/// xorshift64*: deterministic, so a failure can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
+use crate::test_rng::Rng;
 
 /// Files of a few names in several versions, stacking in a small tree;
 /// each one's hooks and re-apply safety drawn at random.
