@@ -10,6 +10,9 @@ base64); this prints one RESULT line per check, in init.sh's format:
                               one rc series per payload, success 1, interface)
   prometheus-checked-alert    the package's alert rules over it: its CHECKED payloads fire
                               XenLivepatchCheckedTooLong at 1h, not at 59m (promtool test rules)
+  prometheus-replace-checked-alert  the same over the export ensure.sh shipped right after
+                              `ensure --replace` without --prune: it fires for exactly the
+                              three payloads the replace left CHECKED (base, mid, top)
   json-build-id-equals-console  its xen_build_id is the hypervisor's console line
                               `build-id: <hex>` and the hypervisor ELF's build id
 Usage: check-formats.py CONSOLE_LOG EXPECTED_DUMP IFACE ROOT OUTDIR"""
@@ -96,3 +99,18 @@ else:
                         os.path.join(root, "cli/prometheus/xen-livepatch.rules.yml"), outdir],
                        capture_output=True, text=True)
     result("prometheus-checked-alert", a.returncode == 0, (a.stdout + a.stderr).strip()[-300:])
+
+# the export right after `ensure --replace` without --prune (ensure.sh): the three
+# payloads the replace reverted stay CHECKED, and the alert fires for exactly them
+r = shipped("replace.prom")
+if r is None:
+    result("prometheus-replace-checked-alert", False, "no intact replace.prom from the guest")
+else:
+    rdir = os.path.join(outdir, "replace-alert")
+    os.makedirs(rdir, exist_ok=True)
+    a = subprocess.run(["/usr/bin/python3", os.path.join(root, "cli/tests/checked_alert_test.py"), "--file", r,
+                        os.path.join(root, "cli/prometheus/xen-livepatch.rules.yml"), rdir],
+                       capture_output=True, text=True)
+    out = (a.stdout + a.stderr).strip()
+    result("prometheus-replace-checked-alert", a.returncode == 0 and out.endswith("CHECKED payloads of replace.prom: base, mid, top"),
+           "export after a replace without prune: " + out[-300:])

@@ -10,6 +10,9 @@
 #   ensure-killed-completed     base + mid + top (6 steps), SIGKILL once its first action's
 #                               line is complete, then one new run of 1-5 steps: all three
 #                               APPLIED, top on top
+#   ensure-replace-keeps-checked  --replace cum without --prune: cum APPLIED, the three
+#                               it replaced CHECKED; `list --format prometheus` then is
+#                               shipped to the host (replace.prom)
 # and leaves nothing loaded. The plans and results go to the console as dumps.
 
 en_run() { # en_run NAME ARGS... : one `ensure --json` into /tmp/en.NAME.{json,err,rc}
@@ -113,6 +116,15 @@ en_killed_ok() {
         && [ "$EV" = "-top" ]
 }
 check ensure-killed-completed "killed: $(tail -1 /tmp/en.killed.txt) after '$(grep Applying /tmp/en.killed.txt | head -1)', list then: $(en_state killed) then $(grep -oE 'plan of [0-9]+ steps?' /tmp/en.rest.txt), $(tail -1 /tmp/en.rest.txt); list: $REST; extraversion '$EV'" en_killed_ok
-# Leave nothing loaded: the cumulative payload replaces the stack, then goes.
+# A replace without --prune: the stack it replaced stays loaded, CHECKED, and the
+# textfile exported then is the one a fleet's CHECKED alert must fire on (the
+# host builds a promtool test from it: prometheus-replace-checked-alert).
+en_run keep --replace $E/cum.livepatch
+check ensure-replace-keeps-checked "exit $(cat /tmp/en.keep.rc), $(en_steps keep) steps, list: $(en_state keep)" \
+    [ "$(cat /tmp/en.keep.rc)" = 0 -a "$(en_state keep)" = "base CHECKED;mid CHECKED;top CHECKED;cum APPLIED;" ]
+$T 120 $RUST list --format prometheus > /tmp/en.keep.prom 2> /tmp/en.keep.prom.err
+echo "SUMMARY replace-prometheus-exit $? $(head -c 200 /tmp/en.keep.prom.err)"
+ship replace.prom /tmp/en.keep.prom
+# Leave nothing loaded: the cumulative payload stays alone, then goes.
 en_text cleanup-replace --replace --prune $E/cum.livepatch
 en_text cleanup-absent --absent cum

@@ -202,6 +202,8 @@ fi
 lc_wrong_build_id
 . /t/objcopy.sh
 . /t/ensure.sh
+# dom0 managed by the host's Ansible over SSH (issue 26; run.env SSH=1 on 4.17 and 4.22)
+[ "$SSH" = 1 ] && . /t/ssh.sh
 # Debian 13's tool beside Debian 12's (issue 24)
 . /t/debian13.sh
 

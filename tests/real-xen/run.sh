@@ -14,6 +14,7 @@
 # and 4.22 (more than 1024: several LIST batches), REAL_XEN_MANY_SMALL [64] on the others,
 # REAL_XEN_LOOP [20] / REAL_XEN_LOOP_SMALL [8] checked snapshots during churn,
 # REAL_XEN_TIMEOUT [1200] s per boot (a cycle: 54-78 s at load 7-9, 436 s at load 19), REAL_XEN_IMAGES [$ROOT/../shared/xen-images],
+# REAL_XEN_SSH ["4.17 4.22"] the boots where the host's ansible-playbook manages dom0 over SSH (ssh-host.sh),
 # REAL_XEN_CACHE [$XDG_CACHE_HOME/xc-livepatch-real-xen or ~/.cache/...] download cache.
 # Exit status 0 only if every expected check passed. Last line: "N passed, M failed".
 set -u -o pipefail
@@ -34,12 +35,13 @@ TOOL_LOOP=${REAL_XEN_TOOL_LOOP:-2}
 BOOT_TIMEOUT=${REAL_XEN_TIMEOUT:-1200}   # hang guard, far above every measured cycle
 VERSIONS="4.14 4.16 4.17 4.20 4.22"
 . "$HERE/fetch.sh"
+. "$HERE/ssh-host.sh"
 
 while [ $# -gt 0 ]; do
     case $1 in
         --xen) VERSIONS=$2; shift 2;;
         --xen=*) VERSIONS=${1#--xen=}; shift;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0;;
         *) die "unknown argument $1";;
     esac
 done
@@ -75,6 +77,8 @@ expected_checks() {
     c="$c xc-upload-wrong-build-id-refused json-build-id-equals-console"
     c="$c objcopy-add-lifecycle objcopy-bin-lifecycle objcopy-2note-refused"
     c="$c ensure-stack-from-empty ensure-again-no-change ensure-replace-prune ensure-absent ensure-killed-completed"
+    c="$c ensure-replace-keeps-checked prometheus-replace-checked-alert"
+    [ "$SSH" = 1 ] && c="$c $(ssh_checks "$XEN_V")"
     if [ "$XL12_SPEAKS" = 1 ]; then
         c="$c lifecycle-alone lifecycle-reapply-refused-alone lifecycle-alone-identical"
     else
@@ -274,6 +278,7 @@ done < "$WORK/libs.txt"
 # (its payloads and settings), concatenated (the kernel unpacks one after the other).
 (cd "$IR" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$WORK/common.cpio" || die "cpio failed"
 log "common initramfs $(du -h "$WORK/common.cpio" | cut -f1)"
+ssh_prepare
 
 # ---------------------------------------------------------------- one boot per hypervisor
 fetch_xen() { # fetch_xen VERSION -> path of the gunzipped xen ELF
@@ -302,6 +307,8 @@ run_one() {
     [ -s "$xen" ] || { echo "[xen-$v] FAIL fetch no hypervisor"; TOTAL_FAIL=$((TOTAL_FAIL+1)); return; }
     log "build id $(readelf -n "$xen" | awk '/Build ID/ {print $3}')"
     xen_config "$v"
+    XEN_V=$v
+    ssh_boot_args "$v" "$d"
     case $v in 4.20|4.22) TAKES_FORCE=1;; *) TAKES_FORCE=0;; esac   # LIVEPATCH_FLAG_FORCE: 4.19+
     python3 "$HERE/gen-payloads.py" --xen "$xen" --out "$d/ir/t" --many "$MANY" >&2 || die "payload generation failed"
     python3 "$HERE/../fakexen/ensure-payloads.py" "$d/ir/t/e" "$(readelf -n "$xen" | awk '/Build ID/ {print $3}')" >&2 \
@@ -320,17 +327,19 @@ LOOP_SNAPSHOTS=$LOOP
 RUST_LOOP=$RUST_LOOP
 TOOL_SNAPSHOTS=$TOOL_LOOP
 CHURN_ROUNDS=100000
+SSH=$SSH
 EOF
     (cd "$d/ir" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$d/own.cpio" || die "cpio failed"
-    cat "$WORK/common.cpio" "$d/own.cpio" > "$d/initrd.cpio" || die "cannot write the initramfs"
+    cat "$WORK/common.cpio" $([ "$SSH" = 1 ] && echo "$WORK/ssh.cpio") "$d/own.cpio" > "$d/initrd.cpio" \
+        || die "cannot write the initramfs"
     QEMU_FW=""; for fw in /usr/share/qemu /usr/share/seabios; do [ -d $fw ] && QEMU_FW="$QEMU_FW -L $fw"; done
     log "initramfs $(du -h "$d/initrd.cpio" | cut -f1), booting (timeout ${BOOT_TIMEOUT}s)"
     t0=$(date +%s.%N)
     # One CPU: dom0 has one vCPU anyway, and with a second (idle) pCPU Xen's livepatch
     # rendezvous ("IRQ quiesce", 30 ms default timeout) timed out on this loaded 2-core
     # host under TCG: apply/revert failed with EBUSY (seen on 4.17).
-    python3 "$HERE/boot.py" --timeout "$BOOT_TIMEOUT" --log "$d/console.log" -- "$QEMU" -machine pc -m 2048 -smp 1 -nographic -no-reboot \
-        -nic none -accel tcg -monitor none -serial stdio $QEMU_FW \
+    python3 "$HERE/boot.py" --timeout "$BOOT_TIMEOUT" --log "$d/console.log" "${BOOT_RUN[@]}" -- "$QEMU" -machine pc -m 2048 -smp 1 -nographic -no-reboot \
+        $QEMU_NIC -accel tcg -monitor none -serial stdio $QEMU_FW \
         -kernel "$xen" \
         -append 'console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot' \
         -initrd "$VMLINUX console=hvc0 earlyprintk=xen loglevel=4 rdinit=/init,$d/initrd.cpio"
@@ -338,7 +347,9 @@ EOF
     local secs
     secs=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1-$2}')
     log "QEMU exited with status $rc after ${secs}s; console log: $d/console.log"
-    # checks on the host of what the guest shipped (the command's JSON and Prometheus text)
+    # the Ansible checks over SSH (ansible-ssh.py's RESULT lines), then checks on the host of
+    # what the guest shipped (the command's JSON and Prometheus text)
+    [ "$SSH" = 1 ] && cat "$d/ansible.out" >> "$d/console.log" 2>/dev/null
     python3 "$HERE/check-formats.py" "$d/console.log" "$d/ir/t/expected.dump" "$IFACE" "$ROOT" "$d/files" \
         >> "$d/console.log"
     python3 "$HERE/parse-results.py" --tag "xen-$v" --qemu-rc "$rc" --seconds "$secs" \
