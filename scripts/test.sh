@@ -7,13 +7,17 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 passed=0; failed=0; failures=()
-stage() {
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+stage() { # each stage's output is also kept, for the reasons repeated at the end
   local name=$1; shift
   local t0=$SECONDS
   echo "=== $name"
-  if "$@"; then
+  if "$@" 2>&1 | tee "$logs/${#failures[@]}.$passed.log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+    rm -f "$logs/${#failures[@]}.$passed.log"
     passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
   else
+    mv "$logs/${#failures[@]}.$passed.log" "$logs/failed-${#failures[@]}.log"
     failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
   fi
 }
@@ -37,6 +41,9 @@ for s in scripts/test.d/*.sh; do
 done
 
 echo
-[ ${#failures[@]} -eq 0 ] || printf 'failed stage: %s\n' "${failures[@]}"
+for i in "${!failures[@]}"; do # the failed stages' own FAIL lines, where a shortened log still shows them
+  echo "failed stage: ${failures[$i]}"
+  grep -aE 'FAIL|FATAL|error[:[]|panicked' "$logs/failed-$i.log" | grep -avE '^\s*(PASS|ok)' | head -n 25 | cut -c1-300 | sed 's/^/  | /'
+done
 echo "stages: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
