@@ -112,5 +112,17 @@ else:
                         os.path.join(root, "cli/prometheus/xen-livepatch.rules.yml"), rdir],
                        capture_output=True, text=True)
     out = (a.stdout + a.stderr).strip()
-    result("prometheus-replace-checked-alert", a.returncode == 0 and out.endswith("CHECKED payloads of replace.prom: base, mid, top"),
-           "export after a replace without prune: " + out[-300:])
+    # the same case over the rules with that alert's threshold moved (1h -> 61m) must fail
+    rules = open(os.path.join(root, "cli/prometheus/xen-livepatch.rules.yml")).read()
+    moved = re.sub(r"(- alert: XenLivepatchCheckedTooLong\n(?:.*\n)*?\s+for: )1h\n", r"\g<1>61m\n", rules, count=1)
+    bdir = os.path.join(outdir, "replace-alert-break")
+    os.makedirs(bdir, exist_ok=True)
+    with open(os.path.join(bdir, "rules.yml"), "w") as f:
+        f.write(moved)
+    b = subprocess.run(["/usr/bin/python3", os.path.join(root, "cli/tests/checked_alert_test.py"), "--file", r,
+                        os.path.join(bdir, "rules.yml"), bdir], capture_output=True, text=True)
+    caught = moved != rules and b.returncode != 0
+    result("prometheus-replace-checked-alert",
+           a.returncode == 0 and out.endswith("CHECKED payloads of replace.prom: base, mid, top") and caught,
+           "export after a replace without prune: %s; the threshold moved to 61m: %s"
+           % (out[-250:], "caught (promtool test rules fails)" if caught else "NOT caught"))
