@@ -41,30 +41,32 @@ def console_build_ids(log):
     return re.findall(r"^\(XEN\) build-id: ([0-9a-f]+)\s*$", text, re.M)
 
 
-def setup(a):
-    """The inventory, ansible.cfg and known_hosts for this boot, in D/ansible."""
-    w = os.path.join(a.dir, "ansible")
+def ssh_args(w):
+    """The ssh options of every connection: the pinned host key only."""
+    return ("-o UserKnownHostsFile={k} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes "
+            "-o ConnectTimeout=60 -o ServerAliveInterval=30").format(k=os.path.join(w, "known_hosts"))
+
+
+def setup(a, w):
+    """The inventory, ansible.cfg and known_hosts for this boot, in W (D/ansible)."""
     os.makedirs(os.path.join(w, "tmp"), exist_ok=True)
     hostkey = open(os.path.join(a.dir, "ssh", "host.pub")).read().split()
     with open(os.path.join(w, "known_hosts"), "w") as f:
         f.write("[127.0.0.1]:%d %s %s\n" % (a.port, hostkey[0], hostkey[1]))
-    ssh_args = ("-o UserKnownHostsFile={k} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes "
-                "-o ConnectTimeout=60 -o ServerAliveInterval=30").format(k=os.path.join(w, "known_hosts"))
     inventory = {"all": {"hosts": {HOST: {
         "ansible_host": "127.0.0.1", "ansible_port": a.port, "ansible_user": "root",
         "ansible_ssh_private_key_file": os.path.join(a.dir, "ssh", "client"),
-        "ansible_ssh_common_args": ssh_args, "ansible_python_interpreter": "/usr/bin/python3",
+        "ansible_ssh_common_args": ssh_args(w), "ansible_python_interpreter": "/usr/bin/python3",
         "ansible_ssh_use_tty": False}}}}
     with open(os.path.join(w, "inventory.json"), "w") as f:
         json.dump(inventory, f)
     with open(os.path.join(w, "ansible.cfg"), "w") as f:
         f.write("[defaults]\nforks = 1\ntimeout = 60\n[ssh_connection]\npipelining = True\nretries = 3\n"
                 "control_path_dir = %s\n" % os.path.join(w, "cp"))
-    return w, ssh_args
 
 
 def play(a, w, tag, collections, extra):
-    """One ansible-playbook -v run into w/TAG.log: (exit status, log path)."""
+    """One ansible-playbook -v run into w/TAG.log: (exit status, log path, dom0's recap)."""
     env = dict(os.environ, PATH=a.bin + ":" + os.environ.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=collections,
                ANSIBLE_CONFIG=os.path.join(w, "ansible.cfg"), ANSIBLE_HOME=os.path.join(w, "home"),
                ANSIBLE_LOCAL_TEMP=os.path.join(w, "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
@@ -107,8 +109,8 @@ def lp_state(log, task=TASK_INFO):
     return res.get("build_id"), res.get("source"), (states[0] if states else None)
 
 
-def run(a):
-    w, _ = setup(a)
+def run(a, w):
+    setup(a, w)
     rc, log, rec = play(a, w, "apply", a.collections, ["lp_state=applied"])
     ok = rc == 0 and rec.get("changed") == 1 and rec.get("failed") == 0
     lp = check.results(log, TASK_LP).get(HOST, (None, {}))[1]
@@ -142,11 +144,12 @@ def main():
     a = ap.parse_args()
     ids = console_build_ids(a.console)
     a.console_id = ids[0] if len(ids) == 1 else "none-or-several:" + ",".join(ids)
+    w = os.path.join(a.dir, "ansible")
     try:
-        run(a)
+        run(a, w)
     finally:
         done = subprocess.run(["ssh", "-p", str(a.port), "-i", os.path.join(a.dir, "ssh", "client"), "-o", "BatchMode=yes"]
-                              + setup(a)[1].split() + ["root@127.0.0.1", "touch /run/ansible-done"],
+                              + ssh_args(w).split() + ["root@127.0.0.1", "touch /run/ansible-done"],
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
         print("ansible-ssh.py: told dom0 it is done: exit %d %s" % (done.returncode, done.stderr.strip()[:200]), flush=True)
 

@@ -98,10 +98,8 @@ ssh_prepare() {
     log "ssh initramfs part $(du -h "$WORK/ssh.cpio" | cut -f1) (sshd, python3.11, e1000) for Xen $SSH_VERSIONS"
     SSH_BIN=$(bash "$ROOT/scripts/ansible-env.sh") || die "scripts/ansible-env.sh failed"
     ssh_collection "$ROOT/ansible" "$WORK/collections" || die "cannot build and install the collection"
-    cp -r "$ROOT/ansible" "$WORK/ansible-broken"
-    sed -i 's/changed=bool(plan) if ok else doc.get(.changed.) is True,/changed=True,/' \
-        "$WORK/ansible-broken/plugins/modules/xen_livepatch.py"
-    grep -q 'changed=True,' "$WORK/ansible-broken/plugins/modules/xen_livepatch.py" || die "the always-changed break did not apply"
+    cp -r "$ROOT/ansible" "$WORK/ansible-broken" && bash "$ROOT/scripts/ansible-always-changed.sh" "$WORK/ansible-broken" \
+        || die "the always-changed break did not apply"
     ssh_collection "$WORK/ansible-broken" "$WORK/collections-broken" || die "cannot build the broken collection"
 }
 
