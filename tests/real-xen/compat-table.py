@@ -2,7 +2,8 @@
 """The per-hypervisor side-by-side table of one run.sh run, from each boot's summary.txt
 (written by parse-results.py): detected interface, Debian 12's xen-livepatch alone and
 with our library preloaded, the reference, the C and Rust dumps, the growth race, and
-the churn counts; then the payload lifecycle per hypervisor. Usage: compat-table.py WORKDIR VERSION..."""
+the churn counts; then the payload lifecycle per hypervisor, by Debian 12's tool and by
+Debian 13's. Usage: compat-table.py WORKDIR VERSION..."""
 import os, re, sys
 
 work, versions = sys.argv[1], sys.argv[2:]
@@ -35,6 +36,23 @@ def ok(res, *names):
     got = [res.get(n, ("missing", ""))[0] for n in names]
     return "PASS" if all(g == "PASS" for g in got) else "FAIL (" + ", ".join(
         "%s %s" % (n, g) for n, g in zip(names, got) if g != "PASS") + ")"
+
+
+def print_table(title, head, rows):
+    print("[real-xen] " + title)
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+def per_version(row):
+    """row(v, results, summaries) for each version, or a "no result" row."""
+    out = []
+    for v in versions:
+        d = load(v)
+        out.append(row(v, d[0], d[1]) if d else [v, "no result", "", "", ""])
+    return out
 
 
 rows = []
@@ -70,31 +88,36 @@ for v in versions:
         totals,
     ])
 
-head = ["Xen", "interface detected", "Debian 12 `xen-livepatch list` alone", "same, our .so preloaded",
-        "reference", "dumps vs expected", "growth race, C API", "growth race, Rust list()", "checks"]
-print("[real-xen] per-hypervisor results (full list):")
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
-for r in rows:
-    print("| " + " | ".join(r) + " |")
+print_table("per-hypervisor results (full list):",
+            ["Xen", "interface detected", "Debian 12 `xen-livepatch list` alone", "same, our .so preloaded",
+             "reference", "dumps vs expected", "growth race, C API", "growth race, Rust list()", "checks"], rows)
+
+
+def alone_cell(v, res, summ, tag):
+    """A tool alone through the lifecycle (TAG alone, d13): on 0x15 its run, elsewhere
+    its EACCES at every step."""
+    if IFACE[v] == "0x15":
+        return "%s: %s" % (ok(res, "lifecycle-" + tag, "lifecycle-reapply-refused-" + tag), summ.get("lc-" + tag, "?"))
+    return "EACCES %s: %s" % (ok(res, "lifecycle-%s-eacces" % tag), summ.get("lc-" + tag, "?"))
+
+
+def identical_cell(res, name):
+    ident = res.get(name, ("missing", ""))
+    return "%s, %s" % (ident[0], ident[1].split(":", 1)[-1].strip())
 
 
 def lifecycle_row(v, res, summ):
     """Debian 12's xen-livepatch through the payload lifecycle: alone, with our library
     preloaded, and the reference (the tool alone on 0x15, Debian 11's tool on 4.14)."""
+    alone = alone_cell(v, res, summ, "alone")
     if IFACE[v] == "0x15":
-        alone = "%s: %s" % (ok(res, "lifecycle-alone", "lifecycle-reapply-refused-alone"), summ.get("lc-alone", "?"))
-        ident = res.get("lifecycle-alone-identical", ("missing", ""))
-        ref = "the tool alone: %s, %s" % (ident[0], ident[1].split(":", 1)[-1].strip())
+        ref = "the tool alone: " + identical_cell(res, "lifecycle-alone-identical")
+    elif v == "4.14":
+        ref = "Debian 11 xen-livepatch 4.14 %s (%s); identical to ours: %s" % (
+            ok(res, "lifecycle-ref", "lifecycle-reapply-refused-ref"), summ.get("lc-ref", "?"),
+            identical_cell(res, "lifecycle-ref-identical"))
     else:
-        alone = "EACCES %s: %s" % (ok(res, "lifecycle-alone-eacces"), summ.get("lc-alone", "?"))
-        if v == "4.14":
-            ident = res.get("lifecycle-ref-identical", ("missing", ""))
-            ref = "Debian 11 xen-livepatch 4.14 %s (%s); identical to ours: %s, %s" % (
-                ok(res, "lifecycle-ref", "lifecycle-reapply-refused-ref"), summ.get("lc-ref", "?"),
-                ident[0], ident[1].split(":", 1)[-1].strip())
-        else:
-            ref = "no tool speaks 0x%s: the 4.17 tool's planned output" % IFACE[v][2:]
+        ref = "no tool speaks 0x%s: the 4.17 tool's planned output" % IFACE[v][2:]
     pre = "%s: %s" % (ok(res, "lifecycle-preloaded", "lifecycle-reapply-refused-preloaded"), summ.get("lc-preloaded", "?"))
     xc = "%s: %s; other build id refused: %s" % (ok(res, "lifecycle-xc", "lifecycle-reapply-refused-xc"),
                                                  summ.get("lc-xc", "?"), ok(res, "xc-upload-wrong-build-id-refused"))
@@ -105,14 +128,27 @@ def lifecycle_row(v, res, summ):
     return [v, alone, pre, ref, xc]
 
 
-print("[real-xen] the payload lifecycle (upload, apply, revert, apply again, upload + replace, "
-      "revert, unload both, load, revert, unload; a reverted hook payload refused):")
-head = ["Xen", "Debian 12 `xen-livepatch` alone", "with our library preloaded", "reference", "`xc-livepatch`"]
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
-for v in versions:
-    d = load(v)
-    print("| " + " | ".join(lifecycle_row(v, d[0], d[1]) if d else [v, "no result", "", "", ""]) + " |")
+print_table("the payload lifecycle (upload, apply, revert, apply again, upload + replace, "
+            "revert, unload both, load, revert, unload; a reverted hook payload refused):",
+            ["Xen", "Debian 12 `xen-livepatch` alone", "with our library preloaded", "reference", "`xc-livepatch`"],
+            per_version(lifecycle_row))
+
+
+def d13_row(v, res, summ):
+    """Debian 13's xen-livepatch 4.20 (libxenctrl 4.20, its libraries on their own)
+    through the same lifecycle: alone, with our library preloaded, identical where both
+    run, and its --force upload."""
+    alone = alone_cell(v, res, summ, "d13")
+    same = identical_cell(res, "lifecycle-d13-identical") if IFACE[v] == "0x15" else "alone it cannot run (EACCES)"
+    pre = "%s: %s" % (ok(res, "lifecycle-d13pre", "lifecycle-reapply-refused-d13pre"), summ.get("lc-d13pre", "?"))
+    force = ", ".join("%s %s" % (w, res[k][0]) for w, k in (("alone", "d13-force-upload-alone"),
+                                                            ("preloaded", "d13-force-upload-preloaded")) if k in res)
+    return [v, alone, pre, same, force or "not run (Xen before 4.19 refuses the flag)"]
+
+
+print_table("Debian 13's xen-livepatch 4.20 through the same lifecycle:",
+            ["Xen", "Debian 13 `xen-livepatch` alone", "with our library preloaded", "identical", "`--force upload`"],
+            per_version(d13_row))
 for v in versions:
     d = load(v)
     if d:

@@ -121,6 +121,15 @@ fi
 
 # ---------------------------------------------------------------- host tools, packages
 ensure_host_tools
+# what check-formats.py runs on the host over what each dom0 shipped: promtool and
+# Debian's python3-jsonschema (for /usr/bin/python3, whatever python3 is on PATH)
+FMT_MISSING=()
+command -v promtool >/dev/null || FMT_MISSING+=(prometheus)
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || FMT_MISSING+=(python3-jsonschema)
+if [ ${#FMT_MISSING[@]} -gt 0 ]; then
+    log "installing host packages: ${FMT_MISSING[*]}"
+    apt_install "${FMT_MISSING[@]}" || die "cannot install ${FMT_MISSING[*]}"
+fi
 command -v cargo >/dev/null || die "cargo not found (the Rust toolchain builds the library under test)"
 log "qemu: $QEMU"
 
