@@ -336,7 +336,15 @@ static int run_fork(int rounds)
         }
         pid_t pid = gated_fork();
         if (pid == 0) child_body(40);
-        if (during) atomic_store(&resume, 1);
+        if (during) {
+            /* Until the lister has let go (resume back to 0, then paused
+             * 0): else the next round could take this round's paused for
+             * its own, fork before its own stop, and leave its pause_req to
+             * stop a lister for good after the last round (pthread_join
+             * hung: valgrind's scheduler ran the lister that late). */
+            atomic_store(&resume, 1);
+            while (atomic_load(&paused)) sched_yield();
+        }
         int st = 0;
         waitpid(pid, &st, 0);
         if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM) child_hang[during]++;
