@@ -14,7 +14,6 @@ schema's errno description says so.
 
 Usage: check_action_json.py SCHEMA JSON_FILE...
 Prints one line per failing file and "N passed, M failed"."""
-import json
 import sys
 
 import jsoncheck
@@ -66,7 +65,7 @@ def check(doc, errno_doc):
 
 def main():
     v = jsoncheck.validator(sys.argv[1])
-    errno_doc = json.load(open(sys.argv[1]))["$defs"]["step"]["properties"]["errno"]["description"]
+    errno_doc = v.schema["$defs"]["step"]["properties"]["errno"]["description"]
     return jsoncheck.report(((p, p) for p in sys.argv[2:]), lambda path: check(jsoncheck.load_valid(v, path), errno_doc))
 
 
