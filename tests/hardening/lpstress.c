@@ -338,10 +338,10 @@ static int run_fork(int rounds)
         if (pid == 0) child_body(40);
         if (during) {
             /* Until the lister has let go (resume back to 0, then paused
-             * 0): else the next round could take this round's paused for
-             * its own, fork before its own stop, and leave its pause_req to
-             * stop a lister for good after the last round (pthread_join
-             * hung: valgrind's scheduler ran the lister that late). */
+             * 0): else a lister run late enough could let the next round
+             * take this round's paused for its own, fork before its own
+             * stop, and leave its pause_req to stop a lister for good after
+             * the last round (pthread_join would hang). */
             atomic_store(&resume, 1);
             while (atomic_load(&paused)) sched_yield();
         }
